@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+// mathreel: five daemons and a command over shared spool, job and daemon libraries.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "mathreel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mathreel", targets: ["mathreel"]),
+        .executable(name: "mathreel-ingest", targets: ["mathreel-ingest"]),
+        .executable(name: "mathreel-janitor", targets: ["mathreel-janitor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Shared libraries: everything two daemons need lives here, once.
+        .target(name: "CMathreel", path: "Shared/CMathreel"),
+        .target(name: "MathreelCore", path: "Shared/Core", swiftSettings: swiftSettings),
+        .target(
+            name: "MathreelSpool",
+            dependencies: ["CMathreel", "MathreelCore", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Shared/Spool", swiftSettings: swiftSettings),
+        .target(
+            name: "MathreelDaemon",
+            dependencies: [
+                "CMathreel", "MathreelCore", "MathreelSpool",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/Daemon", swiftSettings: swiftSettings),
+
+        // Daemons: a library that tests import, and a thin executable over it.
+        .target(name: "IngestService", dependencies: ["MathreelDaemon"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
+        .target(name: "JanitorService", dependencies: ["MathreelDaemon"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
+
+        // The `mathreel` command.
+        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),
+
+        // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.
+        .executableTarget(name: "mathreel-testworker", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tests/TestWorker", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon"], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
+
+        .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
+        .testTarget(name: "SpoolTests", dependencies: ["MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["IngestService"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
+        .testTarget(name: "JanitorTests", dependencies: ["JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,23 @@
+// CMathreel: the few Linux calls Swift's Glibc module does not expose
+// (it is built without _GNU_SOURCE), kept in C so Swift code stays plain.
+#ifndef CMATHREEL_H
+#define CMATHREEL_H
+#include <sys/types.h>
+
+// renameat2(..., RENAME_NOREPLACE): 0, or -1 with errno (EEXIST when the target exists).
+int mr_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
+// One sd_notify datagram to the socket named by path ("@name" is abstract). 0 or -1/errno.
+int mr_notify(const char *path, const char *message);
+
+// posix_spawn with a clean signal mask, default dispositions and optionally a new
+// session, so a child never inherits the blocked mask of a Swift concurrency thread.
+// fds: stdin/stdout/stderr for the child (-1 keeps the parent's). Returns pid or -errno.
+pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
+               int stdin_fd, int stdout_fd, int stderr_fd, int new_session);
+
+// Unblocks every signal in the calling thread and restores default dispositions of
+// SIGPIPE-free daemons: used once at start by daemons that a careless parent spawned.
+void mr_reset_signal_mask(void);
+
+#endif

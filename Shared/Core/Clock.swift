@@ -1,0 +1,30 @@
+// Timestamps as job files write them: UTC, ISO 8601, millisecond precision.
+import Foundation
+
+public enum Timestamp {
+    public static func string(_ date: Date = Date()) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        let ms = Int((date.timeIntervalSince1970 - Double(t)) * 1000) % 1000
+        func p(_ v: Int32, _ w: Int) -> String {
+            let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(p(tm.tm_year + 1900, 4))-\(p(tm.tm_mon + 1, 2))-\(p(tm.tm_mday, 2))T\(p(tm.tm_hour, 2)):\(p(tm.tm_min, 2)):\(p(tm.tm_sec, 2)).\(p(Int32(ms), 3))Z"
+    }
+
+    /// Reads "2026-11-21T17:00:00Z", with or without fractional seconds or an offset.
+    public static func parse(_ s: String) -> Date? {
+        if let d = try? Date(s, strategy: .iso8601) { return d }
+        let frac = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        return try? frac.parse(s)
+    }
+}
+
+public enum JobID {
+    public static func make() -> String { UUID().uuidString.lowercased() }
+    /// A job id is a UUID in its canonical text form.
+    public static func isValid(_ s: String) -> Bool {
+        s.utf8.count == 36 && UUID(uuidString: s) != nil
+    }
+}

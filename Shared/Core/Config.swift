@@ -1,0 +1,81 @@
+// Configuration: every MATHREEL_* setting this part of the system reads, with
+// SPEC defaults, parsed once. A bad value is an error that names the key.
+import Foundation
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// SPEC §4: each lifetime in seconds.
+public struct Lifetimes: Sendable, Equatable {
+    public var session: Double = 7 * 86_400
+    public var queued: Double = 3_600
+    public var ready: Double = 86_400
+    public var accessGrace: Double = 600
+    public var done: Double = 7 * 86_400
+    public var failed: Double = 86_400
+    public var quarantine: Double = 7 * 86_400
+    public var renderTimeout: Double = 300
+    /// tmp/ debris older than this is removed (SPEC §2).
+    public var tmpDebris: Double = 3_600
+    public init() {}
+}
+
+public struct Config: Sendable {
+    public var spool: String
+    public var state: String
+    public var lifetimes = Lifetimes()
+    public var minFreeBytes: Int64 = 1 << 30
+    public var defaultQuality: Quality = .low
+    public var directCode = true
+    /// How often the janitor sweeps every directory.
+    public var janitorInterval: Double = 30
+    public var environment: [String: String]
+
+    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        environment = env
+        spool = env["MATHREEL_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool"
+        state = env["MATHREEL_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./state"
+        func seconds(_ key: String, _ path: WritableKeyPath<Lifetimes, Double>) throws {
+            guard let raw = env[key], !raw.isEmpty else { return }
+            guard let v = Double(raw), v >= 0, v.isFinite else {
+                throw ConfigError(description: "\(key) must be a number of seconds; got '\(raw)'")
+            }
+            lifetimes[keyPath: path] = v
+        }
+        try seconds("MATHREEL_SESSION_TTL_S", \.session)
+        try seconds("MATHREEL_QUEUED_TTL_S", \.queued)
+        try seconds("MATHREEL_READY_TTL_S", \.ready)
+        try seconds("MATHREEL_ACCESS_GRACE_S", \.accessGrace)
+        try seconds("MATHREEL_DONE_TTL_S", \.done)
+        try seconds("MATHREEL_FAILED_TTL_S", \.failed)
+        try seconds("MATHREEL_QUARANTINE_TTL_S", \.quarantine)
+        try seconds("MATHREEL_RENDER_TIMEOUT_S", \.renderTimeout)
+        try seconds("MATHREEL_TMP_TTL_S", \.tmpDebris)
+        if let raw = env["MATHREEL_MIN_FREE_BYTES"], !raw.isEmpty {
+            guard let v = Int64(raw), v >= 0 else {
+                throw ConfigError(description: "MATHREEL_MIN_FREE_BYTES must be a whole number of bytes; got '\(raw)'")
+            }
+            minFreeBytes = v
+        }
+        if let raw = env["MATHREEL_DEFAULT_QUALITY"], !raw.isEmpty {
+            guard let q = Quality(rawValue: raw) else {
+                throw ConfigError(description: "MATHREEL_DEFAULT_QUALITY must be one of low, medium, high; got '\(raw)'")
+            }
+            defaultQuality = q
+        }
+        if let raw = env["MATHREEL_DIRECT_CODE"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "on", "true", "yes", "1": directCode = true
+            case "off", "false", "no", "0": directCode = false
+            default: throw ConfigError(description: "MATHREEL_DIRECT_CODE must be on or off; got '\(raw)'")
+            }
+        }
+        if let raw = env["MATHREEL_JANITOR_INTERVAL_S"], !raw.isEmpty {
+            guard let v = Double(raw), v > 0 else {
+                throw ConfigError(description: "MATHREEL_JANITOR_INTERVAL_S must be a positive number of seconds; got '\(raw)'")
+            }
+            janitorInterval = v
+        }
+    }
+}

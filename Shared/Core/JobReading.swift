@@ -1,0 +1,238 @@
+// Reading a job file: strict for files a stage wrote, filling-in for what a
+// person dropped. Every problem is collected and said in plain words, with the
+// field's path, what it must be, and what it was.
+import Foundation
+
+public struct JobInvalid: Error, CustomStringConvertible, Sendable {
+    public var problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    public var description: String { problems.joined(separator: "; ") }
+}
+
+/// What ingest fills in for a job that a person wrote.
+public struct JobIntake: Sendable {
+    public var id: String
+    public var channel: Channel
+    public var defaultQuality: Quality
+    public var now: Date
+    public init(id: String, channel: Channel = .file, defaultQuality: Quality = .low, now: Date = Date()) {
+        self.id = id; self.channel = channel; self.defaultQuality = defaultQuality; self.now = now
+    }
+}
+
+extension Job {
+    /// The largest job file any stage reads; larger ones are refused unread.
+    public static let maxFileBytes = 1 << 20
+
+    /// Reads a job file that a stage wrote: every required field must be present and valid.
+    public static func decode(_ bytes: some Collection<UInt8>) throws -> Job {
+        guard case .object(let o) = try JSONValue.parse(bytes) else {
+            throw JobInvalid(["the file holds JSON but not an object: a job file is one {...} object"])
+        }
+        return try read(o, intake: nil)
+    }
+
+    /// Reads a job a person wrote (`{"problem": ...}` is enough) and fills in the rest.
+    public static func intake(_ bytes: some Collection<UInt8>, _ intake: JobIntake) throws -> Job {
+        let value: JSONValue
+        do { value = try JSONValue.parse(bytes) } catch let e as JSONParseError { throw JobInvalid([e.description]) }
+        guard case .object(let o) = value else {
+            throw JobInvalid(["the file holds \(value.typeName), not a JSON object: write {\"problem\": \"...\"} or {\"code\": \"...\"}"])
+        }
+        return try read(o, intake: intake)
+    }
+
+    public static func read(_ o: JSONObject, intake: JobIntake?) throws -> Job {
+        var r = FieldReader(object: o)
+        let job = r.readJob(intake: intake)
+        if !r.problems.isEmpty || job == nil { throw JobInvalid(r.problems.isEmpty ? ["the job could not be read"] : r.problems) }
+        return job!
+    }
+}
+
+private struct FieldReader {
+    let object: JSONObject
+    var problems: [String] = []
+
+    mutating func fail(_ s: String) { problems.append(s) }
+
+    func present(_ key: String, in o: JSONObject) -> JSONValue? {
+        guard let v = o[key], !v.isNull else { return nil }
+        return v
+    }
+
+    mutating func string(_ key: String, path: String? = nil, in o: JSONObject) -> String? {
+        guard let v = present(key, in: o) else { return nil }
+        guard let s = v.stringValue else { fail("`\(path ?? key)` must be text; got \(v.typeName)"); return nil }
+        return s
+    }
+
+    mutating func oneOf<E: RawRepresentable & CaseIterable>(_ key: String, path: String? = nil, in o: JSONObject, _: E.Type) -> E? where E.RawValue == String {
+        guard let s = string(key, path: path, in: o) else { return nil }
+        if let e = E(rawValue: s) { return e }
+        let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+        fail("`\(path ?? key)` must be one of \(allowed); got \(JSONValue.string(s).excerpt)")
+        return nil
+    }
+
+    mutating func counts(_ key: String, in o: JSONObject) -> [String: Int] {
+        guard let v = present(key, in: o) else { return [:] }
+        guard let obj = v.objectValue else { fail("`\(key)` must be an object of counts; got \(v.typeName)"); return [:] }
+        var out: [String: Int] = [:]
+        for (k, n) in obj {
+            guard let i = n.intValue, i >= 0 else { fail("`\(key).\(k)` must be a whole number of 0 or more; got \(n.excerpt)"); continue }
+            out[k] = i
+        }
+        return out
+    }
+
+    mutating func section(_ key: String, in o: JSONObject) -> JSONObject? {
+        guard let v = present(key, in: o) else { return nil }
+        guard let obj = v.objectValue else { fail("`\(key)` must be an object; got \(v.typeName)"); return nil }
+        return obj
+    }
+
+    mutating func readJob(intake: JobIntake?) -> Job? {
+        let o = object
+        let known: Set<String> = ["schema", "id", "created_at", "kind", "problem", "code", "options", "origin",
+                                  "status", "progress", "next", "attempts", "crashes", "history",
+                                  "codegen", "render", "delivery", "error"]
+        if let s = present("schema", in: o), s.intValue != Job.schema {
+            fail("`schema` must be \(Job.schema); got \(s.excerpt)")
+        }
+
+        // id and created_at: a stage's file must carry them; ingest assigns them.
+        var id = string("id", in: o)
+        if let i = id, !JobID.isValid(i) { fail("`id` must be a UUID like 6ba7b810-9dad-41d1-80b4-00c04fd430c8; got \(JSONValue.string(i).excerpt)") }
+        if let intake { id = intake.id } else if id == nil { fail("`id` is missing") }
+        var createdAt = string("created_at", in: o)
+        if let c = createdAt, Timestamp.parse(c) == nil { fail("`created_at` must be an ISO 8601 time like 2026-11-21T17:00:00Z; got \(JSONValue.string(c).excerpt)"); createdAt = nil }
+        if createdAt == nil, let intake { createdAt = Timestamp.string(intake.now) }
+        if createdAt == nil, intake == nil { fail("`created_at` is missing") }
+
+        // kind, problem, code
+        var problem = string("problem", in: o)
+        let code = string("code", in: o)
+        var kind = oneOf("kind", in: o, JobKind.self)
+        if kind == nil, present("kind", in: o) == nil {
+            switch (problem, code) {
+            case (.some, .some): fail("give either `problem` or `code`, not both (or say which with `kind`)")
+            case (.some, nil): kind = .problem
+            case (nil, .some): kind = .code
+            case (nil, nil):
+                if problems.isEmpty { fail("the job has neither `problem` (the math problem as text) nor `code` (Manim source)") }
+            }
+        }
+        switch kind {
+        case .problem:
+            if let p = problem {
+                let trimmed = p.trimmingCharacters(in: .whitespacesAndNewlines)
+                let n = trimmed.count
+                if n < Job.problemLength.lowerBound {
+                    fail("`problem` is too short (\(n) characters); write the problem out in at least \(Job.problemLength.lowerBound) characters, e.g. \"Solve x^2 - 5x + 6 = 0\"")
+                } else if n > Job.problemLength.upperBound {
+                    fail("`problem` is too long (\(n) characters); at most \(Job.problemLength.upperBound) are accepted")
+                }
+                problem = trimmed
+            } else if problems.isEmpty { fail("`kind` is problem but `problem` is missing") }
+        case .code:
+            if let c = code {
+                let n = c.utf8.count
+                if n > Job.maxCodeBytes { fail("`code` is too large (\(n / 1024) KB); Manim source may be at most 50 KB") }
+                if c.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { fail("`code` is empty") }
+            } else if problems.isEmpty { fail("`kind` is code but `code` is missing") }
+        case nil: break
+        }
+
+        // options
+        var options = JobOptions(quality: intake?.defaultQuality ?? .low)
+        if let ov = present("options", in: o) {
+            if let opts = ov.objectValue {
+                for k in opts.keys where !JobOptions.known.contains(k) {
+                    fail("`options.\(k)` is not an option; the options are \(JobOptions.known.joined(separator: ", "))")
+                }
+                if let q = oneOf("quality", path: "options.quality", in: opts, Quality.self) { options.quality = q }
+                if let f = oneOf("format", path: "options.format", in: opts, VideoFormat.self) { options.format = f }
+                if let d = present("max_duration_s", in: opts) {
+                    if let i = d.intValue, Job.durationRange.contains(i) { options.maxDurationS = i }
+                    else { fail("`options.max_duration_s` must be a whole number of seconds from 1 to 300; got \(d.excerpt)") }
+                }
+            } else {
+                fail("`options` must be an object like {\"quality\": \"low\"}; got \(ov.typeName)")
+            }
+        }
+
+        // origin
+        var origin = JobOrigin(channel: intake?.channel ?? .file)
+        if let ov = present("origin", in: o) {
+            if var obj = ov.objectValue {
+                if let c = oneOf("channel", path: "origin.channel", in: obj, Channel.self) { origin.channel = c }
+                else if intake == nil, present("channel", in: obj) == nil { fail("`origin.channel` is missing") }
+                for (key, path) in [("chat_id", \JobOrigin.chatID), ("session_id", \.sessionID), ("message_id", \.messageID)] {
+                    guard let v = present(key, in: obj) else { continue }
+                    switch v {
+                    case .string(let s): origin[keyPath: path] = s
+                    case .int(let i): origin[keyPath: path] = String(i)
+                    default: fail("`origin.\(key)` must be text; got \(v.typeName)")
+                    }
+                }
+                for k in ["channel", "chat_id", "session_id", "message_id"] { obj[k] = nil }
+                origin.extra = obj
+            } else {
+                fail("`origin` must be an object; got \(ov.typeName)")
+            }
+        } else if intake == nil {
+            fail("`origin` is missing")
+        }
+
+        // status and progress: a person's file is always queued anew.
+        var status = JobStatus.queued
+        var progress = JobStatus.queued.progress!
+        if intake == nil {
+            if let s = oneOf("status", in: o, JobStatus.self) { status = s } else if present("status", in: o) == nil { fail("`status` is missing") }
+            if let p = present("progress", in: o) {
+                if let i = p.intValue, (0...100).contains(i) { progress = i } else { fail("`progress` must be a whole number from 0 to 100; got \(p.excerpt)") }
+            }
+        }
+
+        let next = string("next", in: o)
+        let attempts = counts("attempts", in: o)
+        let crashes = counts("crashes", in: o)
+        var history: [HistoryEntry] = []
+        if let hv = present("history", in: o) {
+            if case .array(let items) = hv {
+                for (i, item) in items.enumerated() {
+                    guard let e = item.objectValue, let at = e["at"]?.stringValue, let st = e["status"]?.stringValue,
+                          let by = e["by"]?.stringValue else {
+                        fail("`history[\(i)]` must be an object with `at`, `status` and `by`"); continue
+                    }
+                    history.append(HistoryEntry(at: at, status: st, by: by, note: e["note"]?.stringValue))
+                }
+            } else { fail("`history` must be a list; got \(hv.typeName)") }
+        }
+        let codegen = section("codegen", in: o)
+        let render = section("render", in: o)
+        let delivery = section("delivery", in: o)
+        var error: JobError?
+        if let ev = present("error", in: o) {
+            if let e = ev.objectValue, let code = e["code"]?.stringValue, let message = e["message"]?.stringValue {
+                error = JobError(stage: e["stage"]?.stringValue ?? "", code: code, message: message)
+            } else { fail("`error` must be an object with `code` and `message`") }
+        }
+
+        guard problems.isEmpty, let id, let createdAt, let kind else { return nil }
+        var job = Job(id: id, createdAt: createdAt, kind: kind, problem: problem, code: code,
+                      options: options, origin: origin, status: status)
+        job.progress = progress
+        job.next = next
+        job.attempts = attempts
+        job.crashes = crashes
+        job.history = history
+        job.codegen = codegen
+        job.render = render
+        job.delivery = delivery
+        job.error = intake == nil ? error : nil
+        job.extra = o.filter { !known.contains($0.key) }
+        return job
+    }
+}

@@ -1,0 +1,82 @@
+// ChildProcess: spawning programs from async code without Foundation.Process:
+// posix_spawn with a clean signal mask (CMathreel), optionally its own session,
+// and a dedicated thread per child for the blocking waitpid.
+import CMathreel
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Termination: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+    public var description: String {
+        switch self {
+        case .exited(let c): "exited with status \(c)"
+        case .signaled(let s): "killed by signal \(s)"
+        }
+    }
+    public var succeeded: Bool { self == .exited(0) }
+}
+
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    private let lock = NSLock()
+    private var result: Termination?
+    private var waiters: [CheckedContinuation<Termination, Never>] = []
+
+    /// Starts `path` with `arguments`. stdin is /dev/null unless given.
+    public init(path: String, arguments: [String], environment: [String: String],
+                stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        var nullFD: Int32 = -1
+        if stdin < 0 { nullFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        defer { if nullFD >= 0 { close(nullFD) } }
+        let pid = mr_spawn(path, argv, envp, stdin >= 0 ? stdin : nullFD, stdout, stderr, newSession ? 1 : 0)
+        if pid < 0 { throw ChildError(description: "could not start \(path): \(String(cString: strerror(-pid)))") }
+        self.pid = pid
+        let thread = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let t: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+            lock.lock()
+            result = t
+            let ws = waiters
+            waiters = []
+            lock.unlock()
+            for w in ws { w.resume(returning: t) }
+        }
+        thread.start()
+    }
+
+    public func signal(_ sig: Int32) { kill(pid, sig) }
+    /// Signals the child's whole process group (it must lead one: newSession).
+    public func signalGroup(_ sig: Int32) { kill(-pid, sig) }
+
+    public var termination: Termination? { lock.lock(); defer { lock.unlock() }; return result }
+
+    public func wait() async -> Termination {
+        await withCheckedContinuation { c in
+            lock.lock()
+            if let r = result { lock.unlock(); c.resume(returning: r); return }
+            waiters.append(c)
+            lock.unlock()
+        }
+    }
+
+    /// Waits at most `seconds`; nil if the child still runs.
+    public func wait(timeout seconds: Double) async -> Termination? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let t = termination { return t }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return termination
+    }
+}
+
+public struct ChildError: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,256 @@
+// Claim: a job file held by one worker (protocol steps 2, 3 and 6). Taking it is
+// a locked rename into active/; letting go is exactly one of handOn, retry
+// (defer), fail, quarantine or putBack. Nothing else moves a claimed file.
+import Foundation
+import MathreelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum ClaimResult: Sendable {
+    case claimed(Claim)
+    /// Another worker took it, or it is gone.
+    case lost
+    /// Locked by a claimer right now, or a file of the same name is in work: try later.
+    case busy
+    /// Not a job file (a link, FIFO, directory, device, hard link or oversized file): set aside.
+    case quarantined(reason: String)
+}
+
+/// Exponential backoff with jitter, and how many tries a stage gets.
+public struct RetryPolicy: Sendable {
+    public var maxTries: Int
+    public var base: Double
+    public var cap: Double
+    public init(maxTries: Int = 3, base: Double = 5, cap: Double = 600) {
+        self.maxTries = maxTries; self.base = base; self.cap = cap
+    }
+    /// Delay before try `n + 1` after `n` failed tries: base·2^(n-1), jittered ±50 %.
+    public func delay(afterTries n: Int) -> Double {
+        let raw = min(cap, base * pow(2, Double(max(0, n - 1))))
+        return raw * Double.random(in: 0.5...1.5)
+    }
+}
+
+extension Spool {
+    /// Claims `name` from a queue: lock it, then rename it into active/ (protocol step 2).
+    /// `activeName` renames it on the way (ingest gives a person's file its job id).
+    public func claim(_ name: FileName, from queue: Place, as activeName: FileName? = nil) -> ClaimResult {
+        let qfd = fd(queue)
+        guard let first = FileOps.lstat(qfd, name) else { return .lost }
+        if first.kind != .regular {
+            return quarantineEntry(name, in: queue, reason: "it is \(first.kind.words), not a regular file; mathreel never follows links or opens special files")
+        }
+        let fd = FileOps.openForReading(qfd, name)
+        if fd < 0 {
+            if errno == ENOENT { return .lost }
+            if errno == ELOOP { return quarantineEntry(name, in: queue, reason: "it is a symbolic link, not a regular file; mathreel never follows links") }
+            return .busy
+        }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else {
+            close(fd)
+            return quarantineEntry(name, in: queue, reason: "it is not a regular file")
+        }
+        guard FileOps.tryLock(fd) else { close(fd); return .busy }
+        let target = activeName ?? name
+        let moved: Bool
+        do { moved = try FileOps.renameNoReplace(qfd, name, self.fd(.active(queue)), target) } catch {
+            close(fd)
+            return .lost
+        }
+        guard moved else { close(fd); return .busy }
+        // The inode we locked must be the one we moved; a swap in between is left to recovery.
+        guard let now = FileOps.lstat(self.fd(.active(queue)), target), now.inode == info.inode else {
+            close(fd)
+            return .lost
+        }
+        let claim = Claim(spool: self, queue: queue, name: target, originalName: name, fd: fd, info: info)
+        if info.links > 1 {
+            try? claim.quarantine(reason: "it is a hard link to another file; drop a copy of the job file instead")
+            return .quarantined(reason: "hard link")
+        }
+        if info.size > Int64(Job.maxFileBytes) {
+            let reason = "it is too large (\(info.size) bytes); a job file is at most \(Job.maxFileBytes / 1024) KB"
+            try? claim.quarantine(reason: reason)
+            return .quarantined(reason: reason)
+        }
+        do { claim.bytes = try FileOps.readAll(fd, limit: Int(info.size)) } catch {
+            try? claim.putBack()
+            return .busy
+        }
+        return .claimed(claim)
+    }
+
+    /// Takes hold of a file already in active/ whose worker is gone (for recovery).
+    func adopt(_ name: FileName, in queue: Place) -> Claim? {
+        let afd = fd(.active(queue))
+        guard let first = FileOps.lstat(afd, name) else { return nil }
+        let fd = FileOps.openForReading(afd, name)
+        guard fd >= 0, let info = FileOps.fstat(fd), info.inode == first.inode else {
+            if fd >= 0 { close(fd) }
+            return nil
+        }
+        guard FileOps.tryLock(fd) else { close(fd); return nil }
+        let claim = Claim(spool: self, queue: queue, name: name, originalName: name, fd: fd, info: info)
+        if info.kind == .regular, info.size <= Int64(Job.maxFileBytes) {
+            claim.bytes = (try? FileOps.readAll(fd, limit: Int(info.size))) ?? []
+        }
+        return claim
+    }
+
+    /// Moves a directory entry that is not a job into quarantine/ with its reason.
+    func quarantineEntry(_ name: FileName, in place: Place, reason: String) -> ClaimResult {
+        do {
+            return try moveToQuarantine(name, from: place, originalName: name, reason: reason) ? .quarantined(reason: reason) : .lost
+        } catch {
+            return .busy
+        }
+    }
+
+    /// Writes `<q>.reason` first, then renames the entry to `quarantine/<q>`: a crash
+    /// in between leaves a reason with no file (the janitor clears it), never the reverse.
+    func moveToQuarantine(_ name: FileName, from place: Place, originalName: FileName, reason: String) throws -> Bool {
+        let base = Spool.quarantineName(for: originalName)
+        for attempt in 0..<8 {
+            let qname = attempt == 0 ? base : "\(base)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            if FileOps.lstat(fd(.quarantine), FileName(qname)) != nil { continue }
+            let text = """
+                mathreel set this file aside at \(Timestamp.string()).
+                It arrived as: \(place.path == "active/ingest" ? "incoming" : place.path)/\(originalName)
+                Why: \(reason)
+                What to do: fix it and drop it into incoming/ again (write it elsewhere, then mv it in). \
+                This copy and this note are deleted after the quarantine lifetime (7 days by default).
+
+                """
+            do { try publish(Array(text.utf8), as: qname + ".reason", to: .quarantine) } catch let e as SpoolError where e.errno == EEXIST { continue }
+            if try FileOps.renameNoReplace(fd(place), name, fd(.quarantine), FileName(qname)) {
+                try sync(.quarantine)
+                try sync(place)
+                return true
+            }
+            _ = FileOps.unlink(fd(.quarantine), FileName(qname + ".reason"))
+            if FileOps.lstat(fd(place), name) == nil { return false }
+        }
+        throw SpoolError("find a free name in quarantine for \(originalName)", errno: EEXIST)
+    }
+
+    /// A name a person can recognise, safe in any shell: unusual bytes become '_'.
+    static func quarantineName(for name: FileName) -> String {
+        var s = String(decoding: name.bytes.prefix(120).map { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F ? b : 0x5F
+        }, as: UTF8.self)
+        if s.isEmpty || s.hasPrefix(".") { s = "_" + s }
+        if s.hasSuffix(".reason") || s.hasSuffix(".tmp") { s += "_" }
+        return s
+    }
+}
+
+public final class Claim: @unchecked Sendable {
+    public let spool: Spool
+    /// The queue it was claimed from; the file now sits in `.active(queue)`.
+    public let queue: Place
+    public let name: FileName
+    /// The name it had in the queue (differs from `name` for a person's file in incoming/).
+    public let originalName: FileName
+    public let info: EntryInfo
+    public internal(set) var bytes: [UInt8] = []
+    private var lockedFDs: [Int32]
+    public private(set) var isFinished = false
+
+    init(spool: Spool, queue: Place, name: FileName, originalName: FileName, fd: Int32, info: EntryInfo) {
+        self.spool = spool; self.queue = queue; self.name = name; self.originalName = originalName
+        self.info = info; self.lockedFDs = [fd]
+    }
+
+    deinit { for fd in lockedFDs { close(fd) } }
+
+    public var active: Place { .active(queue) }
+    public var path: String { spool.path(active, name.description) }
+
+    /// The claimed file as a job written by a stage.
+    public func job() throws -> Job { try Job.decode(bytes) }
+
+    /// Lets go of the locks; the claim is over.
+    public func finish() {
+        for fd in lockedFDs { close(fd) }
+        lockedFDs = []
+        isFinished = true
+    }
+
+    /// Replaces the claimed file's content atomically, keeping it locked throughout.
+    func replace(with bytes: [UInt8], mtime: Double? = nil) throws {
+        let tmp = spool.tmpName(name.string ?? "job")
+        let fd = try FileOps.createDurable(spool.fd(.tmp), tmp, bytes, mtime: mtime)
+        // Lock the new inode before it takes the name, so no instant shows an unlocked file.
+        _ = FileOps.tryLock(fd)
+        lockedFDs.append(fd)
+        do { try FileOps.renameReplacing(spool.fd(.tmp), tmp, spool.fd(active), name) } catch {
+            _ = FileOps.unlink(spool.fd(.tmp), tmp)
+            throw error
+        }
+        self.bytes = bytes
+    }
+
+    /// Moves the (already rewritten) file on, never over an existing one. False: the target exists.
+    func move(to place: Place, as target: FileName) throws -> Bool {
+        guard try FileOps.renameNoReplace(spool.fd(active), name, spool.fd(place), target) else { return false }
+        try spool.sync(active)
+        try spool.sync(place)
+        return true
+    }
+
+    /// Protocol step 3: record where the job goes, then rename it there.
+    public func handOn(_ job: Job, to place: Place, mtime: Double? = nil) throws {
+        precondition(!isFinished, "claim already let go")
+        var job = job
+        job.next = place.path
+        try replace(with: job.encoded(), mtime: mtime)
+        if try !move(to: place, as: FileName(job.id + ".json")) {
+            _ = try spool.moveToQuarantine(name, from: active, originalName: originalName,
+                                           reason: "a job with id \(job.id) is already in \(place.path)/; this second copy was set aside")
+        }
+        finish()
+    }
+
+    /// Protocol step 6: a retryable failure. Defers with backoff, or fails when the tries run out.
+    /// Returns where the job went.
+    @discardableResult
+    public func retry(_ job: Job, error: JobError, stage: Stage, policy: RetryPolicy = RetryPolicy(), by: String) throws -> Place {
+        var job = job
+        let tries = (job.attempts[stage.rawValue] ?? 0) + 1
+        job.attempts[stage.rawValue] = tries
+        if tries >= policy.maxTries {
+            try fail(job, error: error, by: by, note: "gave up after \(tries) tries")
+            return .failed
+        }
+        let delay = policy.delay(afterTries: tries)
+        job.history.append(HistoryEntry(status: job.status.rawValue, by: by,
+                                        note: "try \(tries) of \(policy.maxTries) failed (\(error.code): \(error.message)); next try in \(Int(delay.rounded())) s"))
+        try handOn(job, to: .deferred(stage), mtime: Date().timeIntervalSince1970 + delay)
+        return .deferred(stage)
+    }
+
+    /// The job ends in failed/ with an error the person is told.
+    public func fail(_ job: Job, error: JobError, by: String, note: String? = nil, status: JobStatus = .failed) throws {
+        var job = job
+        job.error = error
+        job.record(status, by: by, note: note ?? "\(error.code): \(error.message)")
+        try handOn(job, to: .failed)
+    }
+
+    /// The file is not a job: set it aside with a reason a person can read.
+    public func quarantine(reason: String) throws {
+        precondition(!isFinished, "claim already let go")
+        _ = try spool.moveToQuarantine(name, from: active, originalName: originalName, reason: reason)
+        finish()
+    }
+
+    /// Puts the file back in its queue untouched (shutdown with work not started or abandoned).
+    public func putBack() throws {
+        precondition(!isFinished, "claim already let go")
+        if try !move(to: queue, as: name) {
+            // A file of this name arrived meanwhile; leave ours in active/ for recovery.
+        }
+        finish()
+    }
+}

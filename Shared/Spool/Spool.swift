@@ -1,0 +1,175 @@
+// Spool: the directory tree of SPEC §2 and the one object that touches it.
+// It keeps a descriptor per directory so every rename and fsync is relative to
+// a directory opened once, and it publishes new jobs (protocol step 1).
+import Foundation
+import MathreelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A directory of the spool, named by its path relative to the root.
+public enum Place: Hashable, Sendable, CustomStringConvertible {
+    case tmp, incoming, codegen, render, deliver, ready, done, failed, quarantine
+    /// Jobs claimed from a queue (`active/ingest` for incoming, else `active/<queue>`).
+    indirect case active(Place)
+    case deferred(Stage)
+
+    public static func queue(_ stage: Stage) -> Place {
+        switch stage {
+        case .ingest: .incoming
+        case .codegen: .codegen
+        case .render: .render
+        case .deliver: .deliver
+        }
+    }
+    /// Queues a job can be claimed from.
+    public static let claimable: [Place] = [.incoming, .codegen, .render, .deliver, .ready, .failed, .done]
+    public static let all: [Place] = [.tmp, .incoming, .codegen, .render, .deliver, .ready, .done, .failed, .quarantine]
+        + claimable.map { .active($0) } + Stage.allCases.map { .deferred($0) }
+
+    public var path: String {
+        switch self {
+        case .tmp: "tmp"
+        case .incoming: "incoming"
+        case .codegen: "codegen"
+        case .render: "render"
+        case .deliver: "deliver"
+        case .ready: "ready"
+        case .done: "done"
+        case .failed: "failed"
+        case .quarantine: "quarantine"
+        case .active(.incoming): "active/ingest"
+        case .active(let q): "active/\(q.path)"
+        case .deferred(let s): "deferred/\(s.rawValue)"
+        }
+    }
+    public var description: String { path }
+
+    public init?(path: String) {
+        guard let p = Place.all.first(where: { $0.path == path }) else { return nil }
+        self = p
+    }
+    /// The stage that consumes this queue, if one does.
+    public var stage: Stage? { Stage.allCases.first { Place.queue($0) == self } }
+}
+
+public final class Spool: Sendable {
+    public let root: String
+    private let fds: [Place: Int32]
+    public let artifactsFD: Int32
+    public let rootFD: Int32
+
+    /// Opens (creating where missing) every directory of the spool under root.
+    public init(root: String, create: Bool = true) throws {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        if create {
+            for dir in Place.all.map(\.path) + ["artifacts"] {
+                try Spool.makeDirectories(self.root + "/" + dir)
+            }
+        }
+        var fds: [Place: Int32] = [:]
+        for p in Place.all { fds[p] = try FileOps.openDirectory(self.root + "/" + p.path) }
+        self.fds = fds
+        artifactsFD = try FileOps.openDirectory(self.root + "/artifacts")
+        rootFD = try FileOps.openDirectory(self.root)
+    }
+
+    deinit {
+        for fd in fds.values { close(fd) }
+        close(artifactsFD)
+        close(rootFD)
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for comp in path.split(separator: "/") {
+            partial += "/" + comp
+            if mkdir(partial, 0o770) != 0 && errno != EEXIST { throw SpoolError("create directory \(partial)") }
+        }
+    }
+
+    func fd(_ p: Place) -> Int32 { fds[p]! }
+    public func path(_ p: Place) -> String { root + "/" + p.path }
+    public func path(_ p: Place, _ name: String) -> String { root + "/" + p.path + "/" + name }
+    public func artifactsPath(_ id: String) -> String { root + "/artifacts/" + id }
+
+    public func sync(_ p: Place) throws { try FileOps.fsync(fd(p), p.path) }
+
+    private static let tmpCounter = Counter()
+    /// A fresh name in tmp/ for this process: never watched, so any name works.
+    func tmpName(_ base: String) -> FileName {
+        FileName("\(base).\(getpid())-\(Spool.tmpCounter.next()).tmp")
+    }
+
+    // MARK: Publish (protocol step 1)
+
+    /// Writes `bytes` as `name` into `place`, durably and never over an existing file.
+    /// Returns only after the file and the directory entry are on disk.
+    public func publish(_ bytes: [UInt8], as name: String, to place: Place) throws {
+        let tmp = tmpName(name)
+        let fd = try FileOps.createDurable(self.fd(.tmp), tmp, bytes)
+        close(fd)
+        do {
+            guard try FileOps.renameNoReplace(self.fd(.tmp), tmp, self.fd(place), FileName(name)) else {
+                _ = FileOps.unlink(self.fd(.tmp), tmp)
+                throw SpoolError("publish \(name) into \(place)", errno: EEXIST)
+            }
+        } catch {
+            _ = FileOps.unlink(self.fd(.tmp), tmp)
+            throw error
+        }
+        try sync(place)
+    }
+
+    /// Publishes a new job: refused while the disk guard is up.
+    public func submit(_ job: Job, to place: Place = .incoming) throws {
+        if let reason = DiskGuard.raisedReason(self) { throw DiskFull(message: reason) }
+        var job = job
+        job.next = place.path
+        try publish(job.encoded(), as: job.id + ".json", to: place)
+    }
+
+    // MARK: Looking
+
+    public func list(_ place: Place) throws -> [FileName] { try FileOps.list(fd(place)) }
+    public func info(_ place: Place, _ name: FileName) -> EntryInfo? { FileOps.lstat(fd(place), name) }
+
+    /// Reads a job file in place without claiming it (for status and listings).
+    public func peek(_ place: Place, _ name: FileName) -> [UInt8]? {
+        let fd = FileOps.openForReading(self.fd(place), name)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let info = FileOps.fstat(fd), info.kind == .regular, info.size <= Job.maxFileBytes else { return nil }
+        return try? FileOps.readAll(fd, limit: Int(info.size))
+    }
+
+    /// Where a job with this id is now, if anywhere.
+    public func locate(_ id: String) -> Place? {
+        let name = FileName(id + ".json")
+        for p in Place.all where p != .tmp && p != .quarantine {
+            if FileOps.lstat(fd(p), name) != nil { return p }
+        }
+        return nil
+    }
+
+    /// Deletes a finished job's file from done/ or failed/ (janitor only).
+    public func remove(_ name: FileName, from place: Place) -> Bool { FileOps.removeTree(fd(place), name) }
+
+    /// Deletes artifacts/<id>/ and everything in it without following links.
+    public func removeArtifacts(_ id: String) -> Bool { FileOps.removeTree(artifactsFD, FileName(id)) }
+
+    public func listArtifacts() throws -> [FileName] { try FileOps.list(artifactsFD) }
+    public func artifactsInfo(_ name: FileName) -> EntryInfo? { FileOps.lstat(artifactsFD, name) }
+}
+
+/// Refusal of new work while the disk is nearly full.
+public struct DiskFull: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
+final class Counter: @unchecked Sendable {
+    private var value: UInt64 = 0
+    private let lock = NSLock()
+    func next() -> UInt64 { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}

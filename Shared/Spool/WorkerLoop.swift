@@ -1,0 +1,232 @@
+// WorkerLoop: the one consumer loop every stage plugs its step into. It recovers
+// the stage's orphans, watches its queue, claims with bounded concurrency,
+// promotes due deferred jobs, applies the step's outcome through the claim verbs,
+// and on graceful shutdown finishes work in hand or puts it back.
+import Foundation
+import Logging
+import MathreelCore
+import ServiceLifecycle
+
+/// What a step decided for its claimed job.
+public enum Outcome: Sendable {
+    /// Onward to the next place (the step has recorded the new status).
+    case handOn(Job, to: Place)
+    /// A retryable failure: deferred with backoff, failed when the stage's tries run out.
+    case retry(Job, JobError)
+    /// A final failure, told to the person.
+    case fail(Job, JobError)
+    /// Not a job: set aside with this reason.
+    case quarantine(String)
+    /// The step let go of the claim itself.
+    case handled
+}
+
+public struct WorkerLoop: Service {
+    public typealias Step = @Sendable (Claim) async throws -> Outcome
+
+    public let spool: Spool
+    public let stage: Stage
+    public var concurrency: Int
+    public var retryPolicy = RetryPolicy()
+    /// Seconds a scan leaves young files alone (a `cp` may still be writing them).
+    public var settle: Double?
+    public var rescanInterval: Double = 60
+    /// On graceful shutdown, how long work in hand may run before it is put back.
+    public var shutdownGrace: Double = 8
+    public var logger: Logger
+    /// Renames a file as it is claimed (ingest gives a person's file its job id).
+    public var claimName: (@Sendable (FileName) -> FileName)?
+    /// Called once, after recovery and the first scan: the stage is serving (READY=1).
+    public var onReady: @Sendable () -> Void = {}
+    /// Called at least every few seconds while the loop is alive (the watchdog's proof).
+    public var onTick: @Sendable () -> Void = {}
+    public let step: Step
+
+    public init(spool: Spool, stage: Stage, concurrency: Int = 4, logger: Logger, step: @escaping Step) {
+        self.spool = spool; self.stage = stage; self.concurrency = max(1, concurrency)
+        self.logger = logger; self.step = step
+    }
+
+    var queue: Place { .queue(stage) }
+
+    public func run() async throws {
+        for r in spool.recoverOrphans(of: queue, by: stage.rawValue) {
+            logger.warning("recovered a job left by a stopped worker", metadata: ["job_id": "\(r.jobID ?? r.name)", "action": "\(r.action)"])
+        }
+        let work = WorkQueue()
+        let grace = shutdownGrace
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: LoopPart.self) { group in
+                group.addTask { try await self.feed(work); return .feeder }
+                group.addTask { await self.promote(); return .promoter }
+                group.addTask {
+                    await withTaskGroup(of: Void.self) { workers in
+                        for _ in 0..<self.concurrency {
+                            workers.addTask {
+                                while let name = await work.next() {
+                                    await self.process(name, work)
+                                    await work.finished(name)
+                                }
+                            }
+                        }
+                    }
+                    return .workers
+                }
+                group.addTask {
+                    await work.waitUntilClosed()
+                    try? await Task.sleep(for: .seconds(grace))
+                    return .deadline
+                }
+                while let part = try await group.next() {
+                    switch part {
+                    case .workers, .deadline:
+                        group.cancelAll()
+                        return
+                    case .feeder, .promoter:
+                        continue
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            Task { await work.close() }
+        }
+    }
+
+    enum LoopPart: Sendable { case feeder, promoter, workers, deadline }
+
+    private func feed(_ work: WorkQueue) async throws {
+        let watcher = DirectoryWatcher(path: spool.path(queue), rescanInterval: rescanInterval, settle: settle)
+        var ready = false
+        for try await batch in watcher {
+            await work.add(batch)
+            if !ready {
+                ready = true
+                onReady()
+                logger.info("serving", metadata: ["queue": "\(queue.path)", "waiting": "\(batch.count)"])
+            }
+        }
+    }
+
+    private func promote() async {
+        while !Task.isCancelled {
+            onTick()
+            let now = Date().timeIntervalSince1970
+            let next = spool.promoteDue(stage, now: now)
+            let wait = min(max((next ?? .infinity) - now, 0.05), 5)
+            try? await Task.sleep(for: .seconds(wait))
+        }
+    }
+
+    private func process(_ name: FileName, _ work: WorkQueue) async {
+        let result = spool.claim(name, from: queue, as: claimName?(name))
+        switch result {
+        case .lost:
+            return
+        case .busy:
+            await work.retryLater(name)
+        case .quarantined(let reason):
+            logger.warning("quarantined a file that is not a job", metadata: ["file": "\(name)", "reason": "\(reason)"])
+        case .claimed(let claim):
+            let id = claim.name.jobID ?? claim.name.description
+            var outcome: Outcome
+            do {
+                outcome = try await step(claim)
+            } catch is CancellationError {
+                do { try claim.putBack() } catch { logger.error("could not put a job back; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"]) }
+                logger.notice("put a job back at shutdown", metadata: ["job_id": "\(id)"])
+                return
+            } catch {
+                if let job = try? claim.job() {
+                    outcome = .retry(job, JobError(stage: stage.rawValue, code: "internal_error",
+                                                   message: "The \(stage.rawValue) stage hit an unexpected error (\(error)); it will be tried again."))
+                } else {
+                    outcome = .quarantine("the \(stage.rawValue) stage could not read it as a job: \(error)")
+                }
+            }
+            do {
+                try apply(outcome, to: claim, id: id)
+            } catch {
+                // The claim's locks close with it, so recovery will find and finish this file.
+                logger.error("could not move a job on; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            }
+            claim.finish()
+        }
+    }
+
+    private func apply(_ outcome: Outcome, to claim: Claim, id: String) throws {
+        switch outcome {
+        case .handOn(let job, let place):
+            try claim.handOn(job, to: place)
+            logger.debug("handed on", metadata: ["job_id": "\(job.id)", "to": "\(place.path)"])
+        case .retry(let job, let error):
+            let place = try claim.retry(job, error: error, stage: stage, policy: retryPolicy, by: stage.rawValue)
+            logger.warning("try failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)", "to": "\(place.path)"])
+        case .fail(let job, let error):
+            try claim.fail(job, error: error, by: stage.rawValue)
+            logger.notice("job failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)"])
+        case .quarantine(let reason):
+            try claim.quarantine(reason: reason)
+            logger.warning("quarantined", metadata: ["job_id": "\(id)", "file": "\(claim.originalName)", "reason": "\(reason)"])
+        case .handled:
+            break
+        }
+    }
+}
+
+/// The names waiting for a worker, de-duplicated against those in work.
+actor WorkQueue {
+    private var pending: [FileName] = []
+    private var head = 0
+    private var known: Set<FileName> = []
+    private var inFlight: Set<FileName> = []
+    private var waiters: [CheckedContinuation<FileName?, Never>] = []
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var closed = false
+
+    func add(_ names: [FileName]) {
+        for n in names where !known.contains(n) && !inFlight.contains(n) {
+            if let w = waiters.popLast() {
+                inFlight.insert(n)
+                w.resume(returning: n)
+            } else {
+                known.insert(n)
+                pending.append(n)
+            }
+        }
+    }
+
+    func next() async -> FileName? {
+        if closed { return nil }
+        if head < pending.count {
+            let n = pending[head]
+            head += 1
+            if head > 4096, head * 2 > pending.count { pending.removeFirst(head); head = 0 }
+            known.remove(n)
+            inFlight.insert(n)
+            return n
+        }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func finished(_ name: FileName) { inFlight.remove(name) }
+
+    func retryLater(_ name: FileName) {
+        Task {
+            try? await Task.sleep(for: .seconds(1))
+            self.add([name])
+        }
+    }
+
+    func close() {
+        closed = true
+        for w in waiters { w.resume(returning: nil) }
+        waiters = []
+        for w in closeWaiters { w.resume() }
+        closeWaiters = []
+    }
+
+    func waitUntilClosed() async {
+        if closed { return }
+        await withCheckedContinuation { closeWaiters.append($0) }
+    }
+}

@@ -48,13 +48,14 @@ let package = Package(
 
         // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.
         .executableTarget(name: "mathreel-testworker", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tests/TestWorker", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon"], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
 
+        .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
-        .testTarget(name: "SpoolTests", dependencies: ["MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["IngestService"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
-        .testTarget(name: "JanitorTests", dependencies: ["JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
-        .testTarget(name: "SystemTests", dependencies: ["MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
+        .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
+        .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

@@ -79,4 +79,5 @@ public final class ChildProcess: @unchecked Sendable {
 
 public struct ChildError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }

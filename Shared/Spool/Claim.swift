@@ -34,22 +34,24 @@ public struct RetryPolicy: Sendable {
 
 extension Spool {
     /// Claims `name` from a queue: lock it, then rename it into active/ (protocol step 2).
-    /// `activeName` renames it on the way (ingest gives a person's file its job id).
-    public func claim(_ name: FileName, from queue: Place, as activeName: FileName? = nil) -> ClaimResult {
-        let qfd = fd(queue)
+    /// `activeName` renames it on the way (ingest gives a person's file its job id);
+    /// `source` takes it from elsewhere than the queue itself (the janitor expiring
+    /// a job in deferred/<stage>/ claims it as that stage's).
+    public func claim(_ name: FileName, from queue: Place, as activeName: FileName? = nil, source: Place? = nil) -> ClaimResult {
+        let qfd = fd(source ?? queue)
         guard let first = FileOps.lstat(qfd, name) else { return .lost }
         if first.kind != .regular {
-            return quarantineEntry(name, in: queue, reason: "it is \(first.kind.words), not a regular file; mathreel never follows links or opens special files")
+            return quarantineEntry(name, in: source ?? queue, reason: "it is \(first.kind.words), not a regular file; mathreel never follows links or opens special files")
         }
         let fd = FileOps.openForReading(qfd, name)
         if fd < 0 {
             if errno == ENOENT { return .lost }
-            if errno == ELOOP { return quarantineEntry(name, in: queue, reason: "it is a symbolic link, not a regular file; mathreel never follows links") }
+            if errno == ELOOP { return quarantineEntry(name, in: source ?? queue, reason: "it is a symbolic link, not a regular file; mathreel never follows links") }
             return .busy
         }
         guard let info = FileOps.fstat(fd), info.kind == .regular else {
             close(fd)
-            return quarantineEntry(name, in: queue, reason: "it is not a regular file")
+            return quarantineEntry(name, in: source ?? queue, reason: "it is not a regular file")
         }
         guard FileOps.tryLock(fd) else { close(fd); return .busy }
         let target = activeName ?? name

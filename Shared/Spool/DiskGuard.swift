@@ -31,7 +31,8 @@ public enum DiskGuard {
         let free = freeBytes(spool) ?? Int64.max
         let isUp = raisedReason(spool) != nil
         // Lower only with some headroom, so the marker does not flap at the threshold.
-        let shouldBeUp = isUp ? free < minFreeBytes + minFreeBytes / 10 : free < minFreeBytes
+        let (headroom, overflow) = minFreeBytes.addingReportingOverflow(minFreeBytes / 10)
+        let shouldBeUp = isUp ? free < (overflow ? Int64.max : headroom) : free < minFreeBytes
         if shouldBeUp == isUp { return (isUp, false) }
         if shouldBeUp {
             let mb = free / (1 << 20)

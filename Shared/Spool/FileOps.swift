@@ -198,10 +198,12 @@ enum FileOps {
         defer { closedir(dir) }
         rewinddir(dir)
         var out: [FileName] = []
+        // Read the name through a pointer: a dirent record is often shorter than the
+        // struct, so copying `pointee` can read past the end of readdir's buffer.
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
-            }
+            let start = UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: UInt8.self)
+            let name = Array(UnsafeBufferPointer(start: start, count: strlen(UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self))))
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             out.append(FileName(bytes: name))
         }

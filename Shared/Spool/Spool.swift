@@ -58,6 +58,7 @@ public final class Spool: Sendable {
     private let fds: [Place: Int32]
     public let artifactsFD: Int32
     public let rootFD: Int32
+    private let syncs: [Place: DirectorySync]
 
     /// Opens (creating where missing) every directory of the spool under root.
     public init(root: String, create: Bool = true) throws {
@@ -70,6 +71,7 @@ public final class Spool: Sendable {
         var fds: [Place: Int32] = [:]
         for p in Place.all { fds[p] = try FileOps.openDirectory(self.root + "/" + p.path) }
         self.fds = fds
+        syncs = fds.reduce(into: [:]) { $0[$1.key] = DirectorySync(fd: $1.value, what: $1.key.path) }
         artifactsFD = try FileOps.openDirectory(self.root + "/artifacts")
         rootFD = try FileOps.openDirectory(self.root)
     }
@@ -93,7 +95,8 @@ public final class Spool: Sendable {
     public func path(_ p: Place, _ name: String) -> String { root + "/" + p.path + "/" + name }
     public func artifactsPath(_ id: String) -> String { root + "/artifacts/" + id }
 
-    public func sync(_ p: Place) throws { try FileOps.fsync(fd(p), p.path) }
+    /// Makes the directory's entries durable (group-committed with concurrent callers).
+    public func sync(_ p: Place) throws { try syncs[p]!.sync() }
 
     private static let tmpCounter = Counter()
     /// A fresh name in tmp/ for this process: never watched, so any name works.

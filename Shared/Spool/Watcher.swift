@@ -15,6 +15,8 @@ public struct DirectoryWatcher: AsyncSequence, Sendable {
     /// may still be writing) and looks again once they are old enough; their close
     /// event usually comes first.
     public var settle: Double?
+    /// Called (on the watcher's thread) when the kernel dropped events and a rescan follows.
+    public var onOverflow: @Sendable () -> Void = {}
 
     public init(path: String, rescanInterval: Double = 60, settle: Double? = nil) {
         self.path = path; self.rescanInterval = rescanInterval; self.settle = settle
@@ -30,28 +32,14 @@ public struct DirectoryWatcher: AsyncSequence, Sendable {
         for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         let stopWrite = pipeFDs[1]
         let loop = WatchLoop(path: path, rescanInterval: rescanInterval, settle: settle,
-                             stopFD: pipeFDs[0], continuation: continuation)
+                             stopFD: pipeFDs[0], continuation: continuation, onOverflow: onOverflow)
         continuation.onTermination = { _ in
             var b: UInt8 = 1
             _ = write(stopWrite, &b, 1)
         }
-        let thread = Thread { loop.run(); close(stopWrite) }
-        thread.name = "watch \(path)"
-        thread.start()
+        OSThread.start { loop.run(); close(stopWrite) }
         return stream.makeAsyncIterator()
     }
-}
-
-/// Counts a watcher keeps, for tests and metrics.
-public final class WatchStats: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _overflows = 0
-    private var _scans = 0
-    public static let shared = WatchStats()
-    func overflow() { lock.lock(); _overflows += 1; lock.unlock() }
-    func scan() { lock.lock(); _scans += 1; lock.unlock() }
-    public var overflows: Int { lock.lock(); defer { lock.unlock() }; return _overflows }
-    public var scans: Int { lock.lock(); defer { lock.unlock() }; return _scans }
 }
 
 private final class WatchLoop: @unchecked Sendable {
@@ -60,11 +48,12 @@ private final class WatchLoop: @unchecked Sendable {
     let settle: Double?
     let stopFD: Int32
     let continuation: AsyncThrowingStream<[FileName], Error>.Continuation
+    let onOverflow: @Sendable () -> Void
 
     init(path: String, rescanInterval: Double, settle: Double?, stopFD: Int32,
-         continuation: AsyncThrowingStream<[FileName], Error>.Continuation) {
+         continuation: AsyncThrowingStream<[FileName], Error>.Continuation, onOverflow: @escaping @Sendable () -> Void) {
         self.path = path; self.rescanInterval = rescanInterval; self.settle = settle
-        self.stopFD = stopFD; self.continuation = continuation
+        self.stopFD = stopFD; self.continuation = continuation; self.onOverflow = onOverflow
     }
 
     static func now() -> Double {
@@ -140,7 +129,7 @@ private final class WatchLoop: @unchecked Sendable {
                 }
                 if !names.isEmpty { continuation.yield(names) }
                 if overflow {
-                    WatchStats.shared.overflow()
+                    onOverflow()
                     settleScan = scan()
                     nextScan = WatchLoop.now() + rescanInterval
                 }
@@ -150,7 +139,6 @@ private final class WatchLoop: @unchecked Sendable {
 
     /// Lists the directory and yields its names; returns when to look again for young files.
     func scan(always: Bool = false) -> Double? {
-        WatchStats.shared.scan()
         let dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirfd >= 0, let all = try? FileOps.list(dirfd) else {
             if dirfd >= 0 { close(dirfd) }

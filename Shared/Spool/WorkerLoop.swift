@@ -25,7 +25,10 @@ public struct WorkerLoop: Service {
     public typealias Step = @Sendable (Claim) async throws -> Outcome
 
     public let spool: Spool
-    public let stage: Stage
+    /// The directory consumed; a stage's queue, or ready/ for delivery's web side.
+    public let queue: Place
+    /// Who the loop is, in history entries and logs.
+    public let name: String
     public var concurrency: Int
     public var retryPolicy = RetryPolicy()
     /// Seconds a scan leaves young files alone (a `cp` may still be writing them).
@@ -43,18 +46,31 @@ public struct WorkerLoop: Service {
     public let step: Step
 
     public init(spool: Spool, stage: Stage, concurrency: Int = 4, logger: Logger, step: @escaping Step) {
-        self.spool = spool; self.stage = stage; self.concurrency = max(1, concurrency)
+        self.init(spool: spool, queue: .queue(stage), name: stage.rawValue, concurrency: concurrency, logger: logger, step: step)
+    }
+
+    public init(spool: Spool, queue: Place, name: String, concurrency: Int = 4, logger: Logger, step: @escaping Step) {
+        self.spool = spool; self.queue = queue; self.name = name; self.concurrency = max(1, concurrency)
         self.logger = logger; self.step = step
     }
 
-    var queue: Place { .queue(stage) }
+    var stage: Stage? { queue.stage }
 
     public func run() async throws {
-        for r in spool.recoverOrphans(of: queue, by: stage.rawValue) {
+        for r in spool.recoverOrphans(of: queue, by: name) {
             logger.warning("recovered a job left by a stopped worker", metadata: ["job_id": "\(r.jobID ?? r.name)", "action": "\(r.action)"])
         }
         let work = WorkQueue()
         let grace = shutdownGrace
+        // Cancellation (not only graceful shutdown) must release workers waiting for names.
+        try await withTaskCancellationHandler {
+            try await runParts(work, grace: grace)
+        } onCancel: {
+            Task { await work.close() }
+        }
+    }
+
+    private func runParts(_ work: WorkQueue, grace: Double) async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: LoopPart.self) { group in
                 group.addTask { try await self.feed(work); return .feeder }
@@ -95,7 +111,9 @@ public struct WorkerLoop: Service {
     enum LoopPart: Sendable { case feeder, promoter, workers, deadline }
 
     private func feed(_ work: WorkQueue) async throws {
-        let watcher = DirectoryWatcher(path: spool.path(queue), rescanInterval: rescanInterval, settle: settle)
+        var watcher = DirectoryWatcher(path: spool.path(queue), rescanInterval: rescanInterval, settle: settle)
+        let logger = self.logger, queue = self.queue
+        watcher.onOverflow = { logger.warning("inotify queue overflowed; rescanning", metadata: ["queue": "\(queue.path)"]) }
         var ready = false
         for try await batch in watcher {
             await work.add(batch)
@@ -111,40 +129,42 @@ public struct WorkerLoop: Service {
         while !Task.isCancelled {
             onTick()
             let now = Date().timeIntervalSince1970
-            let next = spool.promoteDue(stage, now: now)
+            let next = stage.flatMap { spool.promoteDue($0, now: now) }
             let wait = min(max((next ?? .infinity) - now, 0.05), 5)
             try? await Task.sleep(for: .seconds(wait))
         }
     }
 
-    private func process(_ name: FileName, _ work: WorkQueue) async {
-        let result = spool.claim(name, from: queue, as: claimName?(name))
+    private func process(_ file: FileName, _ work: WorkQueue) async {
+        let spool = self.spool, queue = self.queue, claimName = self.claimName
+        guard let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file)) }) else { return }
         switch result {
         case .lost:
             return
         case .busy:
-            await work.retryLater(name)
+            await work.retryLater(file)
         case .quarantined(let reason):
-            logger.warning("quarantined a file that is not a job", metadata: ["file": "\(name)", "reason": "\(reason)"])
+            logger.warning("quarantined a file that is not a job", metadata: ["file": "\(file)", "reason": "\(reason)"])
         case .claimed(let claim):
             let id = claim.name.jobID ?? claim.name.description
             var outcome: Outcome
             do {
                 outcome = try await step(claim)
             } catch is CancellationError {
-                do { try claim.putBack() } catch { logger.error("could not put a job back; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"]) }
+                do { try await BlockingIO.run { try claim.putBack() } } catch { logger.error("could not put a job back; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"]) }
                 logger.notice("put a job back at shutdown", metadata: ["job_id": "\(id)"])
                 return
             } catch {
                 if let job = try? claim.job() {
-                    outcome = .retry(job, JobError(stage: stage.rawValue, code: "internal_error",
-                                                   message: "The \(stage.rawValue) stage hit an unexpected error (\(error)); it will be tried again."))
+                    outcome = .retry(job, JobError(stage: name, code: "internal_error",
+                                                   message: "The \(name) stage hit an unexpected error (\(error)); it will be tried again."))
                 } else {
-                    outcome = .quarantine("the \(stage.rawValue) stage could not read it as a job: \(error)")
+                    outcome = .quarantine("the \(name) stage could not read it as a job: \(error)")
                 }
             }
             do {
-                try apply(outcome, to: claim, id: id)
+                let chosen = outcome
+                try await BlockingIO.run { try self.apply(chosen, to: claim, id: id) }
             } catch {
                 // The claim's locks close with it, so recovery will find and finish this file.
                 logger.error("could not move a job on; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
@@ -159,10 +179,14 @@ public struct WorkerLoop: Service {
             try claim.handOn(job, to: place)
             logger.debug("handed on", metadata: ["job_id": "\(job.id)", "to": "\(place.path)"])
         case .retry(let job, let error):
-            let place = try claim.retry(job, error: error, stage: stage, policy: retryPolicy, by: stage.rawValue)
+            guard let stage else {
+                try claim.fail(job, error: error, by: name)
+                return
+            }
+            let place = try claim.retry(job, error: error, stage: stage, policy: retryPolicy, by: name)
             logger.warning("try failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)", "to": "\(place.path)"])
         case .fail(let job, let error):
-            try claim.fail(job, error: error, by: stage.rawValue)
+            try claim.fail(job, error: error, by: name)
             logger.notice("job failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)"])
         case .quarantine(let reason):
             try claim.quarantine(reason: reason)

@@ -1,0 +1,73 @@
+// Running other programs from the command: find one on PATH, run it through
+// ChildProcess (posix_spawn, clean signal mask, own session) with stdout and
+// stderr in unlinked temporary files, and kill its group when it overstays.
+import Foundation
+import MathreelDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ProgramResult {
+    /// nil: it did not finish in time and was killed.
+    let termination: Termination?
+    let stdout: String
+    let stderr: String
+
+    var succeeded: Bool { termination?.succeeded ?? false }
+    /// The first non-empty line of stdout, else of stderr.
+    var firstLine: String {
+        for text in [stdout, stderr] {
+            if let l = text.split(separator: "\n").first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                return l.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return ""
+    }
+}
+
+enum Programs {
+    /// The executable `name` would run as: itself if it holds a slash, else the first on PATH.
+    static func find(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where !dir.isEmpty {
+            let candidate = "\(dir)/\(name)"
+            var st = stat()
+            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `path` to completion or `timeout`; output is kept up to 64 KB per stream.
+    static func run(_ path: String, _ args: [String], timeout: Double,
+                    environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ProgramResult {
+        let out = try anonymousFile()
+        let err = try anonymousFile()
+        defer { close(out); close(err) }
+        let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: out, stderr: err, newSession: true)
+        var termination = await child.wait(timeout: timeout)
+        if termination == nil {
+            child.signalGroup(SIGKILL)
+            _ = await child.wait()
+            termination = nil
+        }
+        return ProgramResult(termination: termination, stdout: readBack(out), stderr: readBack(err))
+    }
+
+    /// A temporary file already unlinked: nothing to clean up, whatever happens.
+    private static func anonymousFile() throws -> Int32 {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(dir)/mathreel-out-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd < 0 { throw ChildError(description: "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return fd
+    }
+
+    private static func readBack(_ fd: Int32) -> String {
+        var out = [UInt8](repeating: 0, count: 65_536)
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        return String(decoding: out.prefix(max(0, n)), as: UTF8.self)
+    }
+}

@@ -1,0 +1,123 @@
+// Plain words for what the commands show: ages and sizes a person reads at a
+// glance, what each spool directory means for a job, and finding a job's file
+// (with its parsed JSON) wherever it is in the spool right now.
+import Foundation
+import MathreelCore
+import MathreelSpool
+
+enum Words {
+    /// 3s, 5m, 2h, 1d.
+    static func age(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds.rounded(.down)))
+        if s < 60 { return "\(s)s" }
+        if s < 3_600 { return "\(s / 60)m" }
+        if s < 86_400 { return "\(s / 3_600)h" }
+        return "\(s / 86_400)d"
+    }
+
+    /// 512 B, 3.4 MB, 12.0 GB.
+    static func bytes(_ n: Int64) -> String {
+        if n < 1024 { return "\(n) B" }
+        let units = ["KB", "MB", "GB", "TB", "PB"]
+        var v = Double(n) / 1024
+        var i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return String(format: "%.1f %@", v, units[i])
+    }
+
+    /// What it means for a job to sit in a place.
+    static func meaning(_ place: Place) -> String {
+        switch place {
+        case .tmp: "being written"
+        case .incoming: "waiting for ingest to accept it"
+        case .codegen: "waiting for its Manim code to be written"
+        case .render: "waiting to be rendered"
+        case .deliver: "waiting to be stored and announced"
+        case .ready: "ready: the link is waiting to be used"
+        case .done: "done: the video was watched and deleted"
+        case .failed: "failed"
+        case .quarantine: "set aside: not a job"
+        case .active(let q): "being worked on by \(q.stage?.rawValue ?? q.path)"
+        case .deferred(let s): "waiting for another try by \(s.rawValue)"
+        }
+    }
+}
+
+/// A job file as found in the spool: where, its raw bytes, and what could be read.
+struct FoundJob {
+    let place: Place
+    let bytes: [UInt8]
+    /// The job as a stage wrote it (nil for a person's raw file not yet taken by ingest).
+    let job: Job?
+    /// The JSON object, however incomplete.
+    let object: JSONObject?
+    let mtime: Double?
+
+    var status: String { job?.status.rawValue ?? object?["status"]?.stringValue ?? "queued" }
+    var progress: Int? { job?.progress ?? object?["progress"]?.intValue }
+}
+
+extension Spool {
+    /// Finds a job by id, retrying a few times across the instant of a rename.
+    func find(_ id: String) -> FoundJob? {
+        for attempt in 0..<10 {
+            if attempt > 0 { usleep(20_000) }
+            guard let place = locate(id) else { continue }
+            let name = FileName(id + ".json")
+            guard let bytes = peek(place, name) else { continue }
+            let object = (try? JSONValue.parse(bytes))?.objectValue
+            let job = try? Job.decode(bytes)
+            return FoundJob(place: place, bytes: bytes, job: job, object: object, mtime: info(place, name)?.mtime)
+        }
+        return nil
+    }
+
+    /// The reason beside a quarantined `<id>.json`, if the job was set aside.
+    func quarantineReason(_ id: String) -> String? {
+        let names = (try? list(.quarantine)) ?? []
+        let base = id + ".json"
+        guard let hit = names.first(where: { n in
+            guard let s = n.string else { return false }
+            return s == base || (s.hasPrefix(base + "-") && !s.hasSuffix(".reason"))
+        }), let s = hit.string else { return nil }
+        let reason = peek(.quarantine, FileName(s + ".reason")).map { String(decoding: $0, as: UTF8.self) }
+        return reason ?? "it was set aside in \(path(.quarantine, s))"
+    }
+
+    /// The spool root as an absolute path, for paths a person will open.
+    var absoluteRoot: String {
+        if root.hasPrefix("/") { return root }
+        let cwd = FileManager.default.currentDirectoryPath
+        var r = root
+        while r.hasPrefix("./") { r.removeFirst(2) }
+        return r == "." ? cwd : cwd + "/" + r
+    }
+}
+
+/// Where a finished job can be watched: its link and the local video file.
+struct Delivered {
+    var url: String?
+    var path: String?
+
+    init(_ found: FoundJob, spool: Spool) {
+        let o = found.object ?? [:]
+        let delivery = o["delivery"]?.objectValue
+        url = delivery?["url"]?.stringValue
+        if let p = delivery?["path"]?.stringValue {
+            path = p.hasPrefix("/") ? p : spool.absoluteRoot + "/" + p
+        } else if let v = o["render"]?.objectValue?["video"]?.stringValue {
+            path = v.hasPrefix("/") ? v : spool.absoluteRoot + "/" + v
+        }
+    }
+}
+
+/// The id a person typed: a UUID, forgiving a ".json" suffix and capitals.
+func jobID(_ raw: String) throws -> String {
+    var id = raw.trimmingCharacters(in: .whitespaces).lowercased()
+    if id.hasSuffix(".json") { id = String(id.dropLast(5)) }
+    if let slash = id.lastIndex(of: "/") { id = String(id[id.index(after: slash)...]) }
+    guard JobID.isValid(id) else {
+        throw failure(1, "'\(raw)' is not a job id. A job id is a UUID like 6ba7b810-9dad-41d1-80b4-00c04fd430c8, as `mathreel submit` printed it.")
+    }
+    return id
+}

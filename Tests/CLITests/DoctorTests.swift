@@ -1,0 +1,45 @@
+// `mathreel doctor`: every check is reported as ok or FAIL (manim and friends
+// may well be missing here), the exit status is 1 exactly when one failed, and
+// every FAIL carries its fix.
+import Foundation
+import TestSupport
+import Testing
+@testable import MathreelCommand
+
+@Suite struct DoctorTests {
+    @Test func reportsEveryCheck() async throws {
+        let f = try CLIFixture()
+        let r = try await f.run("doctor", timeout: 90)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        for name in ["config", "manim", "ffmpeg", "latex", "dvisvgm", "bwrap", "spool", "inotify", "disk"] {
+            #expect(lines.contains { $0.hasPrefix("ok   \(name): ") || $0.hasPrefix("FAIL \(name): ") }, "no \(name) line in:\n\(r.stdout)")
+        }
+        #expect(lines.contains { $0.hasPrefix("ok   spool: \(f.dir.spool): every directory exists") })
+        let failed = lines.contains { $0.hasPrefix("FAIL ") }
+        #expect(r.status == .exited(failed ? 1 : 0), "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        // Every FAIL says how to fix it.
+        for (i, line) in lines.enumerated() where line.hasPrefix("FAIL ") {
+            #expect(i + 1 < lines.count && lines[i + 1].hasPrefix("     fix: "), "no fix after: \(line)")
+        }
+    }
+
+    @Test func failsOnAMissingSpool() async throws {
+        let f = try CLIFixture()
+        let r = try await runCommand(Binaries.path("mathreel"), ["doctor", "--spool", f.dir.path + "/nowhere"], environment: f.environment, timeout: 90)
+        #expect(r.status == .exited(1))
+        #expect(r.stdout.contains("FAIL spool: there is no spool at \(f.dir.path)/nowhere"))
+    }
+
+    @Test func inotifyLimitsBelowTheMinimumSayTheSysctl() throws {
+        let dir = TempDir("mathreel-inotify")
+        for (key, value) in [("max_user_watches", "4096"), ("max_user_instances", "128"), ("max_queued_events", "16384")] {
+            try value.write(toFile: dir.path + "/" + key, atomically: true, encoding: .utf8)
+        }
+        let check = Doctor.inotifyCheck(base: dir.path)
+        #expect(!check.ok)
+        #expect(check.detail.contains("max_user_watches is 4096, below 8192"))
+        #expect(check.fix?.contains("sudo sysctl -w fs.inotify.max_user_watches=524288") == true)
+        try "8192".write(toFile: dir.path + "/max_user_watches", atomically: true, encoding: .utf8)
+        #expect(Doctor.inotifyCheck(base: dir.path).ok)
+    }
+}

@@ -1,0 +1,81 @@
+// TestSupport: what every test target needs to run the real binaries on a
+// throwaway spool: where the built executables are, temporary directories,
+// waiting for a condition, and running a command to completion.
+import Foundation
+import MathreelCore
+import MathreelDaemon
+import MathreelSpool
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Binaries {
+    /// The directory holding the package's built executables (beside the test bundle).
+    public static var directory: String {
+        if let dir = ProcessInfo.processInfo.environment["MATHREEL_BIN_DIR"], !dir.isEmpty { return dir }
+        var exe = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &exe, exe.count - 1)
+        let path = n > 0 ? String(decoding: exe.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: path).deletingLastPathComponent()
+        // swift-testing runs inside <products>/<Package>PackageTests.xctest on Linux.
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("mathreel-ingest").path),
+              url.path != "/" {
+            url = url.deletingLastPathComponent()
+        }
+        return url.path
+    }
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+}
+
+/// A fresh directory under /tmp (same filesystem as nothing else of the host), removed on deinit.
+public final class TempDir: @unchecked Sendable {
+    public let path: String
+    public init(_ label: String = "mathreel-test") {
+        var template = Array("/tmp/\(label)-XXXXXX".utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    public var spool: String { path + "/spool" }
+    public var state: String { path + "/state" }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass; returns whether it held.
+public func waitUntil(timeout: Double, interval: Double = 0.02, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .seconds(interval))
+    }
+    return try condition()
+}
+
+public struct CommandResult: Sendable {
+    public let status: Termination
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs a program to completion and collects its output (files, not pipes, so
+/// nothing can block on a full pipe).
+public func runCommand(_ path: String, _ args: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                       timeout: Double = 120) async throws -> CommandResult {
+    let dir = TempDir("mathreel-cmd")
+    let outFD = open(dir.path + "/out", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    let errFD = open(dir.path + "/err", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    defer { close(outFD); close(errFD) }
+    let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: outFD, stderr: errFD, newSession: true)
+    guard let status = await child.wait(timeout: timeout) else {
+        child.signalGroup(SIGKILL)
+        _ = await child.wait()
+        throw ChildError(description: "\(path) \(args) did not finish in \(timeout) s")
+    }
+    let out = (try? String(contentsOfFile: dir.path + "/out", encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: dir.path + "/err", encoding: .utf8)) ?? ""
+    return CommandResult(status: status, stdout: out, stderr: err)
+}
+
+/// A spool's job files in a place, decoded.
+public func jobs(in spool: Spool, _ place: Place) -> [Job] {
+    ((try? spool.list(place)) ?? []).compactMap { name in spool.peek(place, name).flatMap { try? Job.decode($0) } }
+}

@@ -17,6 +17,10 @@ int mr_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const c
     return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE);
 }
 
+int mr_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+    return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_EXCHANGE);
+}
+
 int mr_notify(const char *path, const char *message) {
     struct sockaddr_un addr;
     size_t len = strlen(path);
@@ -65,4 +69,10 @@ void mr_reset_signal_mask(void) {
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, NULL);
+}
+
+int mr_set_thread_name(const char *name) {
+    char cut[16];
+    snprintf(cut, sizeof(cut), "%s", name);
+    return pthread_setname_np(pthread_self(), cut);
 }

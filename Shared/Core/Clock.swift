@@ -1,5 +1,7 @@
 // Timestamps as job files write them: UTC, ISO 8601, millisecond precision.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Timestamp {
     public static func string(_ date: Date = Date()) -> String {

@@ -1,6 +1,5 @@
 // Configuration: every MATHREEL_* setting this part of the system reads, with
 // SPEC defaults, parsed once. A bad value is an error that names the key.
-import Foundation
 
 public struct ConfigError: Error, CustomStringConvertible {
     public let description: String

@@ -1,7 +1,6 @@
 // JSONValue: the JSON tree every job file is read into and written from.
 // Owning the serializer keeps job files deterministic (sorted keys) and keeps
 // every field a person or a later stage added, including ones we do not know.
-import Foundation
 
 public typealias JSONObject = [String: JSONValue]
 
@@ -90,12 +89,22 @@ extension JSONValue: Decodable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: bytes)
         } catch let DecodingError.dataCorrupted(ctx) {
-            let why = (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            let why = syntaxDetail(ctx)
             throw JSONParseError(description: "the file is not valid JSON" + (why.map { " (\($0))" } ?? ""))
         } catch {
             throw JSONParseError(description: "the file is not valid JSON")
         }
     }
+}
+
+/// Where the JSON goes wrong, if the decoder says. Only Darwin's does (in an
+/// NSError); swift-foundation elsewhere leaves the underlying error nil.
+private func syntaxDetail(_ ctx: DecodingError.Context) -> String? {
+    #if canImport(FoundationEssentials)
+    return nil
+    #else
+    return (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+    #endif
 }
 
 struct AnyKey: CodingKey {

@@ -1,6 +1,5 @@
 // Job: the schema-1 job file (SPEC §3) as a value. Reading validates every field
 // with a message a person can act on; writing keeps every field we do not know.
-import Foundation
 
 public struct JobOptions: Sendable, Equatable {
     public var quality: Quality

@@ -1,7 +1,6 @@
 // Reading a job file: strict for files a stage wrote, filling-in for what a
 // person dropped. Every problem is collected and said in plain words, with the
 // field's path, what it must be, and what it was.
-import Foundation
 
 public struct JobInvalid: Error, CustomStringConvertible, Sendable {
     public var problems: [String]
@@ -126,7 +125,7 @@ private struct FieldReader {
         switch kind {
         case .problem:
             if let p = problem {
-                let trimmed = p.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = p.trimmed()
                 let n = trimmed.count
                 if n < Job.problemLength.lowerBound {
                     fail("`problem` is too short (\(n) characters); write the problem out in at least \(Job.problemLength.lowerBound) characters, e.g. \"Solve x^2 - 5x + 6 = 0\"")
@@ -139,7 +138,7 @@ private struct FieldReader {
             if let c = code {
                 let n = c.utf8.count
                 if n > Job.maxCodeBytes { fail("`code` is too large (\(n / 1024) KB); Manim source may be at most 50 KB") }
-                if c.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { fail("`code` is empty") }
+                if c.trimmed().isEmpty { fail("`code` is empty") }
             } else if problems.isEmpty { fail("`kind` is code but `code` is missing") }
         case nil: break
         }

@@ -2,7 +2,9 @@
 // posix_spawn with a clean signal mask (CMathreel), optionally its own session,
 // and a dedicated thread per child for the blocking waitpid.
 import CMathreel
-import Foundation
+import MathreelCore
+import MathreelSpool
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,11 +21,13 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
     public var succeeded: Bool { self == .exited(0) }
 }
 
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     public let pid: pid_t
-    private let lock = NSLock()
-    private var result: Termination?
-    private var waiters: [CheckedContinuation<Termination, Never>] = []
+    private struct State {
+        var result: Termination?
+        var waiters: [CheckedContinuation<Termination, Never>] = []
+    }
+    private let state = Mutex(State())
 
     /// Starts `path` with `arguments`. stdin is /dev/null unless given.
     public init(path: String, arguments: [String], environment: [String: String],
@@ -37,32 +41,33 @@ public final class ChildProcess: @unchecked Sendable {
         let pid = mr_spawn(path, argv, envp, stdin >= 0 ? stdin : nullFD, stdout, stderr, newSession ? 1 : 0)
         if pid < 0 { throw ChildError(description: "could not start \(path): \(String(cString: strerror(-pid)))") }
         self.pid = pid
-        let thread = Thread { [self] in
+        OSThread.start { [self] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             let t: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
-            lock.lock()
-            result = t
-            let ws = waiters
-            waiters = []
-            lock.unlock()
+            let ws = state.withLock { s in
+                s.result = t
+                defer { s.waiters = [] }
+                return s.waiters
+            }
             for w in ws { w.resume(returning: t) }
         }
-        thread.start()
     }
 
     public func signal(_ sig: Int32) { kill(pid, sig) }
     /// Signals the child's whole process group (it must lead one: newSession).
     public func signalGroup(_ sig: Int32) { kill(-pid, sig) }
 
-    public var termination: Termination? { lock.lock(); defer { lock.unlock() }; return result }
+    public var termination: Termination? { state.withLock { $0.result } }
 
     public func wait() async -> Termination {
         await withCheckedContinuation { c in
-            lock.lock()
-            if let r = result { lock.unlock(); c.resume(returning: r); return }
-            waiters.append(c)
-            lock.unlock()
+            let done: Termination? = state.withLock { s in
+                if let r = s.result { return r }
+                s.waiters.append(c)
+                return nil
+            }
+            if let done { c.resume(returning: done) }
         }
     }
 

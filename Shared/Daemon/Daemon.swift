@@ -3,11 +3,11 @@
 // down gracefully on SIGTERM/SIGINT, READY=1 and watchdog pings for systemd.
 import ArgumentParser
 import CMathreel
-import Foundation
 import Logging
 import MathreelCore
 import MathreelSpool
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -58,22 +58,18 @@ struct StoppingNotice: Service {
 }
 
 /// When the last of `count` parts is ready, says READY=1 once.
-public final class Readiness: @unchecked Sendable {
-    private let lock = NSLock()
-    private var remaining: Int
+public final class Readiness: Sendable {
+    private let remaining: Mutex<Int>
     private let notifier: Notifier
     private let status: String
     private let logger: Logger
 
     public init(parts: Int, status: String, notifier: Notifier = Notifier(), logger: Logger) {
-        remaining = parts; self.notifier = notifier; self.status = status; self.logger = logger
+        remaining = Mutex(parts); self.notifier = notifier; self.status = status; self.logger = logger
     }
 
     public func partReady() {
-        lock.lock()
-        remaining -= 1
-        let now = remaining == 0
-        lock.unlock()
+        let now = remaining.withLock { $0 -= 1; return $0 == 0 }
         if now {
             notifier.ready(status: status)
             logger.info("ready", metadata: ["status": "\(status)"])
@@ -82,12 +78,11 @@ public final class Readiness: @unchecked Sendable {
 }
 
 /// Liveness proof for the watchdog: the main loops tick, the pinger checks.
-public final class Liveness: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date()
+public final class Liveness: Sendable {
+    private let last = Mutex(Date())
     public init() {}
-    public func tick() { lock.lock(); last = Date(); lock.unlock() }
-    public var age: Double { lock.lock(); defer { lock.unlock() }; return Date().timeIntervalSince(last) }
+    public func tick() { last.withLock { $0 = Date() } }
+    public var age: Double { last.withLock { Date().timeIntervalSince($0) } }
 }
 
 /// Pings WATCHDOG=1 at half systemd's interval, but only while the loops tick.
@@ -106,7 +101,8 @@ public struct WatchdogService: Service {
             return
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if liveness.age < interval * 2 { notifier.watchdog() } else {
+            // Loops tick at least every 5 s; three missed ticks mean a wedged loop.
+            if liveness.age < max(interval * 2, 15) { notifier.watchdog() } else {
                 logger.error("main loop has not ticked; withholding the watchdog ping", metadata: ["age_s": "\(Int(liveness.age))"])
             }
             try? await Task.sleep(for: .seconds(interval))

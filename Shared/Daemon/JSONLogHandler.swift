@@ -1,7 +1,6 @@
 // JSON-lines logging on stderr: one object per line with time, level, daemon and
 // message, plus metadata (job_id is the correlation id that ties a job's lines
 // together). Each line is one write(2), so lines from threads never interleave.
-import Foundation
 import Logging
 import MathreelCore
 #if canImport(Glibc)

@@ -1,10 +1,12 @@
 // NoOpChain: five worker loops that do nothing but hand each job on
 // (incoming → codegen → render → deliver → ready → done). The crash tests and
 // the benchmark drive the real spool protocol through it.
-import Foundation
 import Logging
 import MathreelCore
 import MathreelSpool
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum NoOpChain {
     public static let hops: [(from: Place, to: Place)] = [

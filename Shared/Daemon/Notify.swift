@@ -1,7 +1,10 @@
 // sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET per state change
 // (READY=1, STOPPING=1, STATUS=..., WATCHDOG=1). Silent when systemd is absent.
 import CMathreel
-import Foundation
+import MathreelCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct Notifier: Sendable {
     public let socketPath: String?

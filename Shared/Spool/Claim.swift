@@ -1,7 +1,6 @@
 // Claim: a job file held by one worker (protocol steps 2, 3 and 6). Taking it is
 // a locked rename into active/; letting go is exactly one of handOn, retry
 // (defer), fail, quarantine or putBack. Nothing else moves a claimed file.
-import Foundation
 import MathreelCore
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,5 @@
 // Deferred jobs (protocol step 6): a file in deferred/<stage>/ is due when its
 // mtime has passed; promotion renames it back into the stage's queue.
-import Foundation
 import MathreelCore
 
 extension Spool {

@@ -1,7 +1,6 @@
 // DiskGuard: the janitor raises a marker file when the spool's filesystem runs
 // low, and every writer of new work checks it. The marker holds the message
 // that writers pass on to the person.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

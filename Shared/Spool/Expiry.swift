@@ -1,7 +1,6 @@
 // Expiry primitives for the janitor: claiming a deferred job before it is due
 // (to expire it), and clearing a directory outside the spool (the state's
 // videos/) without ever following a link.
-import Foundation
 import MathreelCore
 #if canImport(Glibc)
 import Glibc

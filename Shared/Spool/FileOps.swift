@@ -1,7 +1,6 @@
 // FileOps: the raw POSIX calls behind the spool, each checked and named in its
 // error. Nothing outside Shared/Spool calls these; daemons use the spool verbs.
 import CMathreel
-import Foundation
 import MathreelCore
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +21,7 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
             case 0x20...0x7E where b != UInt8(ascii: "\\"): out.unicodeScalars.append(UnicodeScalar(b))
             case UInt8(ascii: "\\"): out += "\\\\"
             case 0x0A: out += "\\n"
-            default: out += String(format: "\\x%02x", b)
+            default: out += "\\x" + String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
             }
         }
         return out

@@ -2,7 +2,6 @@
 // dead worker. A file that says it was going elsewhere finishes its hand-on; any
 // other goes back to its queue with its attempt and crash counts raised, and one
 // that has now crashed its worker `crashLimit` times ends in failed/, never loops.
-import Foundation
 import MathreelCore
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,8 @@
 // Spool: the directory tree of SPEC §2 and the one object that touches it.
 // It keeps a descriptor per directory so every rename and fsync is relative to
 // a directory opened once, and it publishes new jobs (protocol step 1).
-import Foundation
 import MathreelCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -171,8 +171,7 @@ public struct DiskFull: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-final class Counter: @unchecked Sendable {
-    private var value: UInt64 = 0
-    private let lock = NSLock()
-    func next() -> UInt64 { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+final class Counter: Sendable {
+    private let value = Mutex<UInt64>(0)
+    func next() -> UInt64 { value.withLock { $0 += 1; return $0 } }
 }

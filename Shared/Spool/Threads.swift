@@ -1,6 +1,7 @@
 // Threads for blocking work, kept off Swift's cooperative pool (two threads on a
 // two-core machine: one fsync there stalls half of every daemon). OSThread runs
 // a loop of its own; BlockingIO runs short blocking calls on a small pool.
+import CMathreel
 import MathreelCore
 import Synchronization
 #if canImport(Glibc)
@@ -8,10 +9,12 @@ import Glibc
 #endif
 
 public enum OSThread {
-    /// Starts a detached thread running `body`.
-    public static func start(_ body: @escaping @Sendable () -> Void) {
+    /// Starts a detached thread running `body`; `name` is what ps shows for it.
+    public static func start(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
         final class Box: @unchecked Sendable { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var named = body
+        if let name { named = { _ = mr_set_thread_name(name); body() } }
+        let box = Unmanaged.passRetained(Box(named)).toOpaque()
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { arg in
             let box = Unmanaged<AnyObject>.fromOpaque(arg!).takeRetainedValue() as! Box

@@ -2,7 +2,7 @@
 // AsyncSequence. The inotify watch is added before the first scan; a queue
 // overflow, a timer (60 s) and young files seen by a scan cause rescans. Events
 // are hints; the same name may come more than once, and consumers de-duplicate.
-import Foundation
+import MathreelCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,6 @@
 // the stage's orphans, watches its queue, claims with bounded concurrency,
 // promotes due deferred jobs, applies the step's outcome through the claim verbs,
 // and on graceful shutdown finishes work in hand or puts it back.
-import Foundation
 import Logging
 import MathreelCore
 import ServiceLifecycle

@@ -96,14 +96,18 @@ final class Supervisor: @unchecked Sendable {
 
     /// Asks the daemon to shut down gracefully (SIGTERM) and not to come back.
     func stop() {
-        lock.lock()
-        stopping = true
-        let c = child
-        lock.unlock()
-        if let c {
+        if let c = markStopping() {
             logger.info("stopping", metadata: ["child": "\(name)", "pid": "\(c.pid)"])
             c.signal(SIGTERM)
         }
+    }
+
+    /// Marks the daemon as not to be restarted; returns it if it is running.
+    private func markStopping() -> ChildProcess? {
+        lock.lock()
+        defer { lock.unlock() }
+        stopping = true
+        return child
     }
 
     /// After the daemon has exited: kills whatever it started and left behind in its group.
@@ -116,11 +120,7 @@ final class Supervisor: @unchecked Sendable {
 
     /// Kills the daemon and everything it started (its session's process group).
     func kill() {
-        lock.lock()
-        stopping = true
-        let c = child
-        lock.unlock()
-        if let c {
+        if let c = markStopping() {
             logger.warning("did not stop in time; killing it", metadata: ["child": "\(name)", "pid": "\(c.pid)"])
             c.signalGroup(SIGKILL)
             c.signal(SIGKILL)

@@ -1,7 +1,6 @@
 // Ingest, file side: takes what people drop into incoming/, validates it, fills
 // in id, time, origin and status, and routes problems to codegen/ and code to
 // render/. Anything that is not a job goes to quarantine/ with its reason.
-import Foundation
 import Logging
 import MathreelCore
 import MathreelDaemon

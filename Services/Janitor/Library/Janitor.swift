@@ -1,7 +1,6 @@
 // Janitor: applies every lifetime of SPEC §4 to every spool directory, deletes a
 // job's video the moment the job reaches done/, recovers orphan claims and keeps
 // the disk guard in step with free space. One sweep is one call, for tests.
-import Foundation
 import Logging
 import MathreelCore
 import MathreelSpool
@@ -290,7 +289,9 @@ public struct Janitor: Sendable {
     /// A lifetime in words: "1 hour", "24 hours", "7 days", "90 minutes", "0.2 seconds".
     public static func words(_ seconds: Double) -> String {
         func unit(_ n: Double, _ word: String) -> String {
-            let text = n == n.rounded() ? String(Int(n)) : String(format: "%.1f", n)
+            // n is a whole number of tenths here, so this is what "%.1f" printed.
+            let tenths = Int((n.magnitude * 10).rounded())
+            let text = n == n.rounded() ? String(Int(n)) : "\(n < 0 ? "-" : "")\(tenths / 10).\(tenths % 10)"
             return "\(text) \(word)\(n == 1 ? "" : "s")"
         }
         if seconds >= 2 * 86_400, seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return unit(seconds / 86_400, "day") }

@@ -1,7 +1,6 @@
 // The `mathreel-janitor` daemon: a sweep timer (every lifetime, orphans, disk
 // guard) and a done/ watcher (videos deleted on arrival), run as services with
 // READY=1 after both have looked once, watchdog pings and graceful shutdown.
-import Foundation
 import Logging
 import MathreelCore
 import MathreelDaemon
@@ -40,12 +39,10 @@ struct SweepService: Service {
     private func sweepOffPool() async {
         let janitor = self.janitor
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            OSThread.start(name: "janitor sweep") {
                 janitor.sweep()
                 c.resume()
             }
-            thread.name = "janitor sweep"
-            thread.start()
         }
     }
 }

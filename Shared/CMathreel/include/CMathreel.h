@@ -7,6 +7,10 @@
 // renameat2(..., RENAME_NOREPLACE): 0, or -1 with errno (EEXIST when the target exists).
 int mr_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
+// renameat2(..., RENAME_EXCHANGE): swaps two names atomically. 0, or -1 with errno
+// (EINVAL when the filesystem cannot).
+int mr_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
 // One sd_notify datagram to the socket named by path ("@name" is abstract). 0 or -1/errno.
 int mr_notify(const char *path, const char *message);
 
@@ -19,5 +23,9 @@ pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
 // Unblocks every signal in the calling thread and restores default dispositions of
 // SIGPIPE-free daemons: used once at start by daemons that a careless parent spawned.
 void mr_reset_signal_mask(void);
+
+// Names the calling thread (as ps -L and /proc/<pid>/task/*/comm show it; at most
+// 15 bytes kept). 0 or an errno.
+int mr_set_thread_name(const char *name);
 
 #endif

@@ -1,0 +1,19 @@
+// The Foundation every mathreel module sees, and stand-ins for the little it lacks.
+// The daemons link FoundationEssentials only: full Foundation would also load
+// ICU and its internationalization library, ~6 MB of resident memory per daemon.
+#if canImport(FoundationEssentials)
+@_exported import FoundationEssentials
+#else
+@_exported import Foundation
+#endif
+
+extension String {
+    /// Without leading or trailing whitespace and newlines: the scalars Foundation's
+    /// `.whitespacesAndNewlines` trims, i.e. Unicode White_Space plus U+200B.
+    public func trimmed() -> String {
+        func keep(_ u: Unicode.Scalar) -> Bool { !u.properties.isWhitespace && u != "\u{200B}" }
+        let s = unicodeScalars
+        guard let first = s.firstIndex(where: keep), let last = s.lastIndex(where: keep) else { return "" }
+        return String(String.UnicodeScalarView(s[first...last]))
+    }
+}

@@ -21,6 +21,15 @@ int mr_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const ch
     return renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_EXCHANGE);
 }
 
+int mr_open_for_writing(int fd) {
+    // A read lease is refused with EAGAIN exactly when someone holds the file open for writing.
+    if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        fcntl(fd, F_SETLEASE, F_UNLCK);
+        return 0;
+    }
+    return errno == EAGAIN ? 1 : -1;
+}
+
 int mr_notify(const char *path, const char *message) {
     struct sockaddr_un addr;
     size_t len = strlen(path);

@@ -81,30 +81,13 @@ extension JSONValue: Decodable {
 
     /// Parses bytes that must hold one JSON value; the error says what is wrong in plain words.
     public static func parse(_ data: some Collection<UInt8>) throws -> JSONValue {
-        let bytes = Data(data)
+        let bytes = Array(data)
         if bytes.isEmpty { throw JSONParseError(description: "the file is empty") }
         if String(validating: bytes, as: UTF8.self) == nil {
             throw JSONParseError(description: "the file is not UTF-8 text (it looks like binary data)")
         }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: bytes)
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let why = syntaxDetail(ctx)
-            throw JSONParseError(description: "the file is not valid JSON" + (why.map { " (\($0))" } ?? ""))
-        } catch {
-            throw JSONParseError(description: "the file is not valid JSON")
-        }
+        return try JSONParser.parse(bytes)
     }
-}
-
-/// Where the JSON goes wrong, if the decoder says. Only Darwin's does (in an
-/// NSError); swift-foundation elsewhere leaves the underlying error nil.
-private func syntaxDetail(_ ctx: DecodingError.Context) -> String? {
-    #if canImport(FoundationEssentials)
-    return nil
-    #else
-    return (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-    #endif
 }
 
 struct AnyKey: CodingKey {

@@ -1,6 +1,7 @@
 // Claim: a job file held by one worker (protocol steps 2, 3 and 6). Taking it is
 // a locked rename into active/; letting go is exactly one of handOn, retry
 // (defer), fail, quarantine or putBack. Nothing else moves a claimed file.
+import CMathreel
 import MathreelCore
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +37,9 @@ extension Spool {
     /// `activeName` renames it on the way (ingest gives a person's file its job id);
     /// `source` takes it from elsewhere than the queue itself (the janitor expiring
     /// a job in deferred/<stage>/ claims it as that stage's).
-    public func claim(_ name: FileName, from queue: Place, as activeName: FileName? = nil, source: Place? = nil) -> ClaimResult {
+    /// `untilClosed` leaves a file alone while a writer still holds it open (a `cp` in progress).
+    public func claim(_ name: FileName, from queue: Place, as activeName: FileName? = nil, source: Place? = nil,
+                      untilClosed: Bool = false) -> ClaimResult {
         let qfd = fd(source ?? queue)
         guard let first = FileOps.lstat(qfd, name) else { return .lost }
         if first.kind != .regular {
@@ -53,6 +56,7 @@ extension Spool {
             return quarantineEntry(name, in: source ?? queue, reason: "it is not a regular file")
         }
         guard FileOps.tryLock(fd) else { close(fd); return .busy }
+        if untilClosed && mr_open_for_writing(fd) == 1 { close(fd); return .busy }
         let target = activeName ?? name
         let moved: Bool
         do { moved = try FileOps.renameNoReplace(qfd, name, self.fd(.active(queue)), target) } catch {
@@ -156,6 +160,7 @@ public final class Claim: @unchecked Sendable {
     public let info: EntryInfo
     public internal(set) var bytes: [UInt8] = []
     private var lockedFDs: [Int32]
+    private var usedScratch: [FileName] = []
     public private(set) var isFinished = false
 
     init(spool: Spool, queue: Place, name: FileName, originalName: FileName, fd: Int32, info: EntryInfo) {
@@ -163,7 +168,7 @@ public final class Claim: @unchecked Sendable {
         self.info = info; self.lockedFDs = [fd]
     }
 
-    deinit { for fd in lockedFDs { close(fd) } }
+    deinit { finish() }
 
     public var active: Place { .active(queue) }
     public var path: String { spool.path(active, name.description) }
@@ -175,18 +180,32 @@ public final class Claim: @unchecked Sendable {
     public func finish() {
         for fd in lockedFDs { close(fd) }
         lockedFDs = []
+        // Only now, unlocked, may the swapped-out inodes serve as scratch files again.
+        for s in usedScratch { spool.returnScratch(s) }
+        usedScratch = []
         isFinished = true
     }
 
     /// Replaces the claimed file's content atomically, keeping it locked throughout.
+    /// The new content is written into a scratch file in tmp/ that is then swapped
+    /// with the claimed name (RENAME_EXCHANGE); the old inode becomes the next
+    /// scratch file. Reusing inodes matters: creating and freeing one per hand-on
+    /// makes ext4 scan ever more recently freed inodes on every create.
     func replace(with bytes: [UInt8], mtime: Double? = nil) throws {
-        let tmp = spool.tmpName(name.string ?? "job")
-        let fd = try FileOps.createDurable(spool.fd(.tmp), tmp, bytes, mtime: mtime)
-        // Lock the new inode before it takes the name, so no instant shows an unlocked file.
-        _ = FileOps.tryLock(fd)
+        let tmpFD = spool.fd(.tmp), activeFD = spool.fd(active)
+        let scratch = spool.takeScratch()
+        let fd = try spool.openScratch(scratch)
+        // Lock the new content's inode before it takes the name, so no instant shows an unlocked file.
         lockedFDs.append(fd)
-        do { try FileOps.renameReplacing(spool.fd(.tmp), tmp, spool.fd(active), name) } catch {
-            _ = FileOps.unlink(spool.fd(.tmp), tmp)
+        do {
+            try FileOps.rewriteDurable(fd, bytes, mtime: mtime, what: "tmp/\(scratch)")
+            if try FileOps.renameExchange(tmpFD, scratch, activeFD, name) {
+                usedScratch.append(scratch)
+            } else {
+                try FileOps.renameReplacing(tmpFD, scratch, activeFD, name)
+            }
+        } catch {
+            _ = FileOps.unlink(tmpFD, scratch)
             throw error
         }
         self.bytes = bytes

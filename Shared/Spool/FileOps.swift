@@ -158,11 +158,7 @@ enum FileOps {
         if fd < 0 { throw SpoolError("create \(name)") }
         do {
             try writeAll(fd, bytes)
-            if let mtime {
-                let due = timespec(tv_sec: Int(mtime.rounded(.down)), tv_nsec: Int((mtime - mtime.rounded(.down)) * 1e9))
-                var times = [due, due]
-                if futimens(fd, &times) != 0 { throw SpoolError("set due time on \(name)") }
-            }
+            try setTimes(fd, mtime, what: name.description)
             try fsync(fd, name.description)
             return fd
         } catch {
@@ -170,6 +166,37 @@ enum FileOps {
             _ = name.withCString { unlinkat(dirfd, $0, 0) }
             throw error
         }
+    }
+
+    /// Rewrites an open file from the start: truncate, write, due time, fsync.
+    static func rewriteDurable(_ fd: Int32, _ bytes: [UInt8], mtime: Double?, what: String) throws {
+        if ftruncate(fd, 0) != 0 { throw SpoolError("truncate \(what)") }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + off, bytes.count - off, off_t(off)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError("write \(what)")
+            }
+            off += n
+        }
+        try setTimes(fd, mtime, what: what)
+        try fsync(fd, what)
+    }
+
+    static func setTimes(_ fd: Int32, _ mtime: Double?, what: String) throws {
+        guard let mtime else { return }
+        let due = timespec(tv_sec: Int(mtime.rounded(.down)), tv_nsec: Int((mtime - mtime.rounded(.down)) * 1e9))
+        var times = [due, due]
+        if futimens(fd, &times) != 0 { throw SpoolError("set due time on \(what)") }
+    }
+
+    /// Swaps two names atomically; false when the filesystem cannot (EINVAL).
+    static func renameExchange(_ aDir: Int32, _ a: FileName, _ bDir: Int32, _ b: FileName) throws -> Bool {
+        let rc = a.withCString { x in b.withCString { y in mr_rename_exchange(aDir, x, bDir, y) } }
+        if rc == 0 { return true }
+        if errno == EINVAL || errno == ENOSYS { return false }
+        throw SpoolError("exchange \(a) with \(b)")
     }
 
     /// rename without replacing: false when the target exists (EEXIST).

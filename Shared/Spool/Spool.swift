@@ -59,6 +59,7 @@ public final class Spool: Sendable {
     public let artifactsFD: Int32
     public let rootFD: Int32
     private let syncs: [Place: DirectorySync]
+    private let scratch = Mutex<[FileName]>([])
 
     /// Opens (creating where missing) every directory of the spool under root.
     public init(root: String, create: Bool = true) throws {
@@ -102,6 +103,35 @@ public final class Spool: Sendable {
     /// A fresh name in tmp/ for this process: never watched, so any name works.
     func tmpName(_ base: String) -> FileName {
         FileName("\(base).\(getpid())-\(Spool.tmpCounter.next()).tmp")
+    }
+
+    // MARK: Scratch files (see Claim.replace)
+
+    /// A scratch name in tmp/ that no claim of this process is using.
+    func takeScratch() -> FileName {
+        scratch.withLock { $0.popLast() } ?? tmpName("scratch")
+    }
+
+    func returnScratch(_ name: FileName) {
+        scratch.withLock { if $0.count < 256 { $0.append(name) } }
+    }
+
+    /// Opens a scratch file for rewriting, creating it when missing or not a plain file of ours.
+    /// The descriptor comes back locked.
+    func openScratch(_ name: FileName) throws -> Int32 {
+        let tmpFD = fd(.tmp)
+        var fd = name.withCString { openat(tmpFD, $0, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
+        if fd >= 0, FileOps.fstat(fd).map({ $0.kind != .regular || $0.links != 1 }) ?? true || !FileOps.tryLock(fd) {
+            close(fd)
+            _ = FileOps.unlink(tmpFD, name)
+            fd = -1
+        }
+        if fd < 0 {
+            fd = name.withCString { openat(tmpFD, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640) }
+            if fd < 0 { throw SpoolError("create tmp/\(name)") }
+            _ = FileOps.tryLock(fd)
+        }
+        return fd
     }
 
     // MARK: Publish (protocol step 1)
@@ -157,6 +187,16 @@ public final class Spool: Sendable {
 
     /// Deletes a finished job's file from done/ or failed/ (janitor only).
     public func remove(_ name: FileName, from place: Place) -> Bool { FileOps.removeTree(fd(place), name) }
+
+    /// Deletes a file in tmp/ unless a live process holds it locked (a scratch file in use).
+    public func removeTmpDebris(_ name: FileName) -> Bool {
+        let fd = FileOps.openForReading(self.fd(.tmp), name)
+        if fd >= 0 {
+            defer { close(fd) }
+            if !FileOps.tryLock(fd) { return false }
+        }
+        return FileOps.removeTree(self.fd(.tmp), name)
+    }
 
     /// Deletes artifacts/<id>/ and everything in it without following links.
     public func removeArtifacts(_ id: String) -> Bool { FileOps.removeTree(artifactsFD, FileName(id)) }

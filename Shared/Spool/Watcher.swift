@@ -102,6 +102,7 @@ private final class WatchLoop: @unchecked Sendable {
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var names: [FileName] = []
                 var overflow = false
+                var created = false
                 while true {
                     let n = buffer.withUnsafeMutableBytes { read(ifd, $0.baseAddress!, $0.count) }
                     if n <= 0 { break }
@@ -118,9 +119,14 @@ private final class WatchLoop: @unchecked Sendable {
                             if len > 0 {
                                 let nameBytes = raw[(off + header)..<(off + header + len)].prefix { $0 != 0 }
                                 let name = FileName(bytes: Array(nameBytes))
-                                let created = ev.mask & UInt32(IN_CREATE) != 0
-                                if !name.isIgnored && (!created || FileOps.lstat(dirfd, name).map { $0.kind != .regular } == true) {
+                                if name.isIgnored {
+                                } else if ev.mask & UInt32(IN_CREATE) == 0 {
                                     names.append(name)
+                                } else if let info = FileOps.lstat(dirfd, name) {
+                                    // Made in place: a link, FIFO, directory or hard link is taken (and set
+                                    // aside) now; a plain new file has a writer, or was linked in whole
+                                    // (O_TMPFILE): look again once it has settled.
+                                    if info.kind != .regular || info.links > 1 { names.append(name) } else { created = true }
                                 }
                             }
                             off += header + len
@@ -128,6 +134,10 @@ private final class WatchLoop: @unchecked Sendable {
                     }
                 }
                 if !names.isEmpty { continuation.yield(names) }
+                if created {
+                    let at = WatchLoop.now() + (settle ?? 2)
+                    settleScan = min(settleScan ?? at, at)
+                }
                 if overflow {
                     onOverflow()
                     settleScan = scan()

@@ -135,8 +135,8 @@ public struct WorkerLoop: Service {
     }
 
     private func process(_ file: FileName, _ work: WorkQueue) async {
-        let spool = self.spool, queue = self.queue, claimName = self.claimName
-        guard let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file)) }) else { return }
+        let spool = self.spool, queue = self.queue, claimName = self.claimName, untilClosed = settle != nil
+        guard let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file), untilClosed: untilClosed) }) else { return }
         switch result {
         case .lost:
             return

@@ -171,9 +171,7 @@ struct Bad {
         // `ln outside incoming/linked.json`: no close, no move; only IN_CREATE of a regular file.
         try check(withCPath(outside) { o in withCPath(d.path(.incoming, "linked.json")) { link(o, $0) } }, "link")
         let quarantined = await waitUntil(timeout: 3) { d.reasons()["incoming/linked.json"] != nil }
-        withKnownIssue("link(2) into incoming/ raises only IN_CREATE for a regular file, which the watcher drops; the entry waits for the 60 s rescan") {
-            #expect(quarantined, "a hard link made in place is set aside at once, not left in incoming/ until the 60 s rescan")
-        }
+        #expect(quarantined, "a hard link made in place is set aside at once, not left in incoming/ until the 60 s rescan")
         if let r = d.reasons()["incoming/linked.json"] { #expect(r.why.contains("hard link")) }
         #expect(d.jobs(.codegen).isEmpty, "a hard link is never taken as a job")
         #expect(await d.stop() == .exited(0))
@@ -329,15 +327,14 @@ struct Bad {
         try writeAll(fd, Array(bytes[..<(bytes.count / 2)]))
         try await d.start()
         try await Task.sleep(for: .seconds(3))  // the writer pauses longer than the settle time
-        withKnownIssue("the settle rescan takes a young file once its mtime is 2 s old, even while a writer still holds it open") {
-            let stillThere = exists(d.path(.incoming, "paused.json"))
-            #expect(stillThere, "a file still open for writing is left in incoming/")
-            let quarantine = d.names(.quarantine)
-            #expect(quarantine.isEmpty, "and not quarantined half-written: \(quarantine)")
-        }
+        let stillThere = exists(d.path(.incoming, "paused.json"))
+        #expect(stillThere, "a file still open for writing is left in incoming/")
+        let quarantine = d.names(.quarantine)
+        #expect(quarantine.isEmpty, "and not quarantined half-written: \(quarantine)")
         try writeAll(fd, Array(bytes[(bytes.count / 2)...]))
         close(fd)
         closed = true
+        #expect(await waitUntil(timeout: 5) { d.jobs(.codegen).count == 1 }, "once closed, it is routed")
         #expect(await d.stop() == .exited(0))
     }
 

@@ -50,7 +50,7 @@ func count(_ spool: Spool, _ place: Place) -> Int {
     func killNineAtRandomInstantsLosesNoJobAndEndsEachOnce() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
-        let total = 600
+        let total = 1_200
         var ids = Set<String>()
         for _ in 0..<total {
             let job = NoOpChain.sampleJob()
@@ -59,8 +59,9 @@ func count(_ spool: Spool, _ place: Place) -> Int {
         }
         var kills = 0
         while count(spool, .done) + count(spool, .failed) < total && kills < 300 {
-            let worker = try startWorker(dir, ["--work-micros", "3000"])
-            if let t = await worker.wait(timeout: Double.random(in: 0.03...0.4)) {
+            // Slow steps (up to 8 ms each) keep many jobs in flight at every kill.
+            let worker = try startWorker(dir, ["--work-micros", "8000"])
+            if let t = await worker.wait(timeout: Double.random(in: 0.03...0.3)) {
                 Issue.record("worker stopped by itself: \(t)")
                 break
             }

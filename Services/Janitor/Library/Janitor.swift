@@ -239,7 +239,7 @@ public struct Janitor: Sendable {
     private func sweepTmp(now: Double, into report: inout SweepReport) {
         for name in names(in: .tmp, includeIgnored: true) {
             guard let info = spool.info(.tmp, name), now - info.mtime > lifetimes.tmpDebris,
-                  spool.remove(name, from: .tmp) else { continue }
+                  spool.removeTmpDebris(name) else { continue }
             report.deletions.append(logged(Deletion(path: "tmp/\(name)", jobID: idPrefix(name), reason: .tmpDebris)))
         }
     }

@@ -11,6 +11,10 @@ int mr_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const c
 // (EINVAL when the filesystem cannot).
 int mr_rename_exchange(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
+// Whether any process has the file open for writing: 1 yes, 0 no, -1 cannot tell
+// (leases need the caller to own the file or hold CAP_LEASE). fd must be read-only.
+int mr_open_for_writing(int fd);
+
 // One sd_notify datagram to the socket named by path ("@name" is abstract). 0 or -1/errno.
 int mr_notify(const char *path, const char *message);
 

@@ -13,9 +13,10 @@ CONFDIR ?= /etc/mathreel
 DAEMONS := ingest codegen render deliver janitor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# System packages: what the Swift side builds against (SPEC §1), and the tools
+# System packages: what the Swift side builds against (SPEC §1; zlib1g-dev is the
+# real package behind the virtual libz-dev, so the installed check finds it), and the tools
 # the tests use (systemd-analyze, prlimit, inotify on procfs).
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libz-dev pkg-config systemd util-linux procps
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps
 VENV := .venv
 PYTHON_REQUIREMENTS := requirements.txt
 
@@ -64,14 +65,14 @@ demo: setup build
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(CONFDIR)
 	install -m 0755 .build/release/mathreel $(DESTDIR)$(BINDIR)/mathreel
-	@for d in $(DAEMONS); do \
+	@units=""; for d in $(DAEMONS); do \
 	  if [ -x .build/release/mathreel-$$d ]; then \
 	    install -m 0755 .build/release/mathreel-$$d $(DESTDIR)$(BINDIR)/mathreel-$$d; \
 	    sed 's|@BINDIR@|$(BINDIR)|g' systemd/mathreel-$$d.service > $(DESTDIR)$(UNITDIR)/mathreel-$$d.service; \
-	    echo "installed mathreel-$$d"; \
+	    units="$$units mathreel-$$d.service"; echo "installed mathreel-$$d"; \
 	  else echo "skipped mathreel-$$d (not built yet)"; fi; \
-	done
-	install -m 0644 systemd/mathreel.target $(DESTDIR)$(UNITDIR)/mathreel.target
+	done; \
+	sed "s|^Also=.*|Also=$$units|" systemd/mathreel.target > $(DESTDIR)$(UNITDIR)/mathreel.target
 	install -m 0644 systemd/mathreel.sysusers $(DESTDIR)$(SYSUSERSDIR)/mathreel.conf
 	install -m 0644 systemd/mathreel.tmpfiles $(DESTDIR)$(TMPFILESDIR)/mathreel.conf
 	install -m 0644 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env.example

@@ -54,7 +54,7 @@ release:
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --disable-xctest
 
 bench: setup release
 	.build/release/mathreel-bench --bin-dir .build/release

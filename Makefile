@@ -14,9 +14,14 @@ DAEMONS := ingest codegen render deliver janitor
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # System packages: what the Swift side builds against (SPEC §1; zlib1g-dev is the
-# real package behind the virtual libz-dev, so the installed check finds it), and the tools
-# the tests use (systemd-analyze, prlimit, inotify on procfs).
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps
+# real package behind the virtual libz-dev, so the installed check finds it), the tools
+# the tests use (systemd-analyze, prlimit, inotify on procfs), and what Manim renders
+# with: ffmpeg, Cairo and Pango (pycairo builds against them), LaTeX with the packages
+# MathTex's default template needs (standalone is in latex-extra), dvisvgm, bubblewrap.
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps \
+  python3 python3-venv python3-dev ffmpeg libcairo2-dev libpango1.0-dev \
+  texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap
+VENV_INSTALLED ?= /opt/mathreel/venv
 VENV := .venv
 PYTHON_REQUIREMENTS := requirements.txt
 
@@ -39,11 +44,11 @@ setup-system:
 # The Python environment the renderer uses (MATHREEL_PYTHON); its packages are pinned in requirements.txt.
 setup-python: $(VENV)/.installed
 
-$(VENV)/.installed: $(PYTHON_REQUIREMENTS)
-	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-venv; }
-	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV) || { $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+$(VENV)/.installed: $(PYTHON_REQUIREMENTS) | setup-system
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS)
+	$(VENV)/bin/python -c "import manim, sympy; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'in $(VENV)')"
 	@touch $@
 
 build:
@@ -77,6 +82,10 @@ install: release
 	install -m 0644 systemd/mathreel.tmpfiles $(DESTDIR)$(TMPFILESDIR)/mathreel.conf
 	install -m 0644 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env.example
 	@[ -e $(DESTDIR)$(CONFDIR)/mathreel.env ] || install -m 0640 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env
+	@if [ -z "$(DESTDIR)" ]; then \
+	  [ -x $(VENV_INSTALLED)/bin/python ] || python3 -m venv $(VENV_INSTALLED); \
+	  $(VENV_INSTALLED)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS) && echo "installed the Manim environment in $(VENV_INSTALLED)"; \
+	else echo "DESTDIR is set: create the Manim environment on the target with python3 -m venv $(VENV_INSTALLED) && $(VENV_INSTALLED)/bin/pip install -r requirements.txt"; fi
 	@echo "next: systemd-sysusers && systemd-tmpfiles --create && chgrp mathreel $(CONFDIR)/mathreel.env && systemctl daemon-reload && systemctl enable --now mathreel.target"
 
 clean:

@@ -36,6 +36,8 @@ let package = Package(
             ],
             path: "Shared/Daemon", swiftSettings: swiftSettings),
 
+        .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", swiftSettings: swiftSettings),
+
         // Daemons: a library that tests import, and a thin executable over it.
         .target(name: "IngestService", dependencies: ["MathreelDaemon"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
         .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
+        .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

@@ -57,6 +57,9 @@ pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
     if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0);
     if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1);
     if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+    // Nothing else crosses into the child: a descriptor some library opened without
+    // O_CLOEXEC (a file being written, a lock, a socket) must not leak into it.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);

@@ -30,9 +30,12 @@ public struct Config: Sendable {
     /// How often the janitor sweeps every directory.
     public var janitorInterval: Double = 30
     public var environment: [String: String]
+    /// The Python of the Manim environment (MATHREEL_PYTHON).
+    public var python: String
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         environment = env
+        python = Config.python(env)
         spool = env["MATHREEL_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool"
         state = env["MATHREEL_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./state"
         func seconds(_ key: String, _ path: WritableKeyPath<Lifetimes, Double>) throws {
@@ -76,5 +79,13 @@ public struct Config: Sendable {
             }
             janitorInterval = v
         }
+    }
+
+    /// MATHREEL_PYTHON, else .venv/bin/python in a checkout (made by `make setup`), else the installed venv.
+    public static func python(_ env: [String: String]) -> String {
+        if let p = env["MATHREEL_PYTHON"], !p.isEmpty { return p }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: ".venv/bin/python") || fm.fileExists(atPath: "Package.swift") { return ".venv/bin/python" }
+        return "/opt/mathreel/venv/bin/python"
     }
 }

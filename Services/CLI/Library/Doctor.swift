@@ -66,16 +66,8 @@ struct Doctor: AsyncParsableCommand {
 
     static let texFix = "sudo apt-get install texlive-latex-extra texlive-fonts-extra dvisvgm (or `make setup`)"
 
-    /// MATHREEL_PYTHON, else .venv/bin/python in a checkout, else the installed venv.
-    static func python(_ env: [String: String]) -> String {
-        if let p = env["MATHREEL_PYTHON"], !p.isEmpty { return p }
-        let fm = FileManager.default
-        if fm.fileExists(atPath: ".venv/bin/python") || fm.fileExists(atPath: "Package.swift") { return ".venv/bin/python" }
-        return "/opt/mathreel/venv/bin/python"
-    }
-
     func manim(_ env: [String: String]) async -> Check {
-        let python = Self.python(env)
+        let python = Config.python(env)
         let fix = env["MATHREEL_PYTHON"].map { $0.isEmpty } == false
             ? "install Manim Community Edition into it (\(python) -m pip install manim), or unset MATHREEL_PYTHON and run `make setup`"
             : "make setup (it creates \(python) with Manim Community Edition), or point MATHREEL_PYTHON at a Python that has it"

@@ -19,7 +19,8 @@ int mr_open_for_writing(int fd);
 int mr_notify(const char *path, const char *message);
 
 // posix_spawn with a clean signal mask, default dispositions and optionally a new
-// session, so a child never inherits the blocked mask of a Swift concurrency thread.
+// session, so a child never inherits the blocked mask of a Swift concurrency thread,
+// and no descriptor but its stdin, stdout and stderr.
 // fds: stdin/stdout/stderr for the child (-1 keeps the parent's). Returns pid or -errno.
 pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
                int stdin_fd, int stdout_fd, int stderr_fd, int new_session);

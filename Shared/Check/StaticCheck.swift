@@ -1,0 +1,123 @@
+// StaticCheck: the one static check of Manim scene code, which render, codegen
+// and ingest's /api/v1/code/validate all call. It runs the embedded checker in
+// the Manim environment's Python under resource limits, with a bare environment.
+// A first filter only: the sandbox is the boundary.
+import MathreelCore
+import MathreelDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One finding, with the line it is about (0: the whole file).
+public struct Finding: Sendable, Equatable, CustomStringConvertible {
+    public let line: Int
+    public let message: String
+    public init(line: Int, message: String) { self.line = line; self.message = message }
+    /// "Line 12: `ShowCreation` is not part of Manim CE 0.22.0; use `Create` (changed for you)."
+    public var description: String {
+        let m = message.prefix(1).uppercased() + message.dropFirst()
+        return line > 0 ? "Line \(line): \(message)" : m
+    }
+}
+
+public struct CheckResult: Sendable {
+    public let valid: Bool
+    public let errors: [Finding]
+    public let warnings: [Finding]
+    /// The Scene class to render.
+    public let scene: String?
+    public let scenes: [String]
+    /// The code with the deterministic renames applied.
+    public let code: String
+    public let manimVersion: String?
+    /// The errors in plain words, one per line, for the person.
+    public var message: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+public struct CheckUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+public struct StaticChecker: Sendable {
+    public let python: String
+    /// Where the installed Manim's names are cached (importing Manim takes a second).
+    public let cacheFile: String?
+    public var timeout: Double = 30
+
+    public init(python: String, cacheFile: String?) {
+        self.python = python; self.cacheFile = cacheFile
+    }
+
+    public init(config: Config) {
+        self.init(python: config.python, cacheFile: config.state + "/manim-names.json")
+    }
+
+    /// Checks `code`; `scene` names the class to render when the job says which.
+    public func check(_ code: String, scene: String? = nil) async throws -> CheckResult {
+        var request: JSONObject = ["code": .string(code)]
+        if let scene { request["scene"] = .string(scene) }
+        if let cacheFile { request["names_cache"] = .string(cacheFile) }
+        let input = try ScratchFile(contents: JSONValue.object(request).serialized(pretty: false))
+        let output = try ScratchFile(contents: [])
+        let errors = try ScratchFile(contents: [])
+        // No secret reaches it: a bare environment. Limits keep a pathological input from hurting the host.
+        let env = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1"]
+        let args = ["--as=\(4 << 30)", "--cpu=\(Int(timeout))", "--fsize=\(16 << 20)", "--nofile=256", "--",
+                    python, "-I", "-c", CheckerSource.python]
+        guard access(python, X_OK) == 0 else {
+            throw CheckUnavailable(description: "the Manim environment's Python (\(python)) is missing; run `make setup` or set MATHREEL_PYTHON")
+        }
+        let child = try ChildProcess(path: "/usr/bin/prlimit", arguments: args, environment: env,
+                                     stdin: input.fd, stdout: output.fd, stderr: errors.fd, newSession: true)
+        guard let end = await child.wait(timeout: timeout) else {
+            child.signalGroup(SIGKILL)
+            _ = await child.wait()
+            throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s")
+        }
+        let out = output.read(limit: 4 << 20)
+        guard end.succeeded, case .object(let o)? = try? JSONValue.parse(out) else {
+            let tail = String(decoding: errors.read(limit: 64 << 10).suffix(2000), as: UTF8.self)
+            throw CheckUnavailable(description: "the static check failed (\(end)): \(tail)")
+        }
+        func findings(_ key: String) -> [Finding] {
+            guard case .array(let items)? = o[key] else { return [] }
+            return items.compactMap { item in
+                guard let f = item.objectValue, let m = f["message"]?.stringValue else { return nil }
+                return Finding(line: f["line"]?.intValue ?? 0, message: m)
+            }
+        }
+        var scenes: [String] = []
+        if case .array(let a)? = o["scenes"] { scenes = a.compactMap(\.stringValue) }
+        return CheckResult(valid: o["valid"] == .bool(true), errors: findings("errors"), warnings: findings("warnings"),
+                           scene: o["scene"]?.stringValue, scenes: scenes, code: o["code"]?.stringValue ?? code,
+                           manimVersion: o["manim_version"]?.stringValue)
+    }
+}
+
+/// An unlinked temporary file: written once, handed to a child, read back.
+final class ScratchFile: @unchecked Sendable {
+    let fd: Int32
+
+    init(contents: [UInt8]) throws {
+        var template = Array("/tmp/mathreel-check-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        if fd < 0 { throw CheckUnavailable(description: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var off = 0
+        while off < contents.count {
+            let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + off, contents.count - off) }
+            if n <= 0 { break }
+            off += n
+        }
+        lseek(fd, 0, SEEK_SET)
+    }
+
+    deinit { close(fd) }
+
+    func read(limit: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: limit)
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, limit, 0) }
+        return Array(out.prefix(max(0, n)))
+    }
+}

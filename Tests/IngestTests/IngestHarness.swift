@@ -43,7 +43,7 @@ final class IngestDaemon: @unchecked Sendable {
         let before = readyLines()
         let child = try ChildProcess(path: Binaries.path("mathreel-ingest"),
                                      arguments: ["--spool", dir.spool, "--state", dir.state],
-                                     environment: env, stderr: fd, newSession: true)
+                                     environment: env, stdout: fd, stderr: fd, newSession: true)
         self.child = child
         _ = await waitUntil(timeout: 20) { readyLines() > before || child.termination != nil }
         if let t = child.termination { throw HarnessError(description: "mathreel-ingest stopped at start (\(t)): \(log)") }

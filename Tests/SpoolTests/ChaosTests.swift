@@ -27,7 +27,7 @@ func startWorker(_ dir: TempDir, _ args: [String] = []) throws -> ChildProcess {
     let log = open(dir.path + "/worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
     defer { close(log) }
     return try ChildProcess(path: Binaries.path("mathreel-testworker"), arguments: ["--spool", dir.spool] + args,
-                            environment: ProcessInfo.processInfo.environment, stderr: log, newSession: true)
+                            environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log, newSession: true)
 }
 
 /// Waits until the worker log holds more "ready" lines than `before` (a daemon says

@@ -93,31 +93,3 @@ public struct StaticChecker: Sendable {
                            manimVersion: o["manim_version"]?.stringValue)
     }
 }
-
-/// An unlinked temporary file: written once, handed to a child, read back.
-final class ScratchFile: @unchecked Sendable {
-    let fd: Int32
-
-    init(contents: [UInt8]) throws {
-        var template = Array("/tmp/mathreel-check-XXXXXX".utf8CString)
-        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        if fd < 0 { throw CheckUnavailable(description: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        var off = 0
-        while off < contents.count {
-            let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + off, contents.count - off) }
-            if n <= 0 { break }
-            off += n
-        }
-        lseek(fd, 0, SEEK_SET)
-    }
-
-    deinit { close(fd) }
-
-    func read(limit: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: limit)
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, limit, 0) }
-        return Array(out.prefix(max(0, n)))
-    }
-}

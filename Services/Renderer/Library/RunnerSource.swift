@@ -1,0 +1,53 @@
+// The render runner's Python side, embedded so the renderer carries it. It runs
+// inside the sandbox (Sandbox.swift) and never sees anything but its job.
+enum RunnerSource {
+    static let python = #"""
+# mathreel's render runner, inside the sandbox: imports Manim first (so a warm
+# worker has paid for it before any job arrives), then reads one job as a JSON
+# line on stdin, renders it into /job, copies the video to /out, and prints one
+# JSON line with the result. One job per process: it exits after it.
+import json, os, shutil, sys, time, traceback
+
+t0 = time.time()
+import manim  # noqa: the warm import
+from manim import config, tempconfig
+
+print(json.dumps({"ready": True, "import_s": round(time.time() - t0, 3)}), flush=True)
+line = sys.stdin.readline()
+if not line:
+    sys.exit(0)
+job = json.loads(line)
+quality = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality"}[job.get("quality", "low")]
+fmt = job.get("format", "mp4")
+started = time.time()
+
+
+def report(**fields):
+    sys.stdout.write("\n" + json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+try:
+    with open("/job/scene.py", "w") as f:
+        f.write(job["code"])
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("scene", "/job/scene.py")
+    module = importlib.util.module_from_spec(spec)
+    with tempconfig({"quality": quality, "media_dir": "/job/media", "format": fmt, "disable_caching": True,
+                     "progress_bar": "none", "verbosity": "WARNING", "output_file": "video",
+                     "write_to_movie": True}):
+        spec.loader.exec_module(module)
+        scene = getattr(module, job["scene"])()
+        scene.render()
+        produced = str(scene.renderer.file_writer.movie_file_path)
+    ext = ".webm" if fmt == "webm" else ".mp4"
+    shutil.copyfile(produced, "/out/video" + ext)
+    report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3))
+except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
+    tb = traceback.extract_tb(e.__traceback__)
+    lines = [fr.lineno for fr in tb if fr.filename == "/job/scene.py"]
+    report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,
+           render_s=round(time.time() - started, 3))
+    sys.exit(1)
+"""#
+}

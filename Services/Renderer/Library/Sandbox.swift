@@ -1,0 +1,113 @@
+// Sandbox: how every render runs. bubblewrap with every namespace unshared (no
+// network), a cleared environment, the system and the Python environment
+// read-only, a size-capped tmpfs as /job and one writable output directory as
+// /out; prlimit caps CPU time, address space, file size and open files, and a
+// wall-clock timeout kills the whole process group. Nothing of the spool, the
+// state or the daemon's environment is visible inside.
+import MathreelCore
+import MathreelDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct SandboxLimits: Sendable {
+    public var wallSeconds: Double = 300
+    public var cpuSeconds = 600
+    public var addressSpace: Int64 = 6 << 30
+    public var fileSize: Int64 = 128 << 20
+    public var openFiles = 512
+    public var workBytes: Int64 = 1 << 30
+    /// How much of the runner's output is kept (its tail).
+    public var outputCap = 1 << 20
+    public init() {}
+}
+
+public struct SandboxResult: Sendable {
+    public let termination: Termination
+    public let timedOut: Bool
+    /// The runner's verdict, when it got to say one.
+    public let report: JSONObject?
+    /// The tail of what the render printed (stdout then stderr), at most `outputCap` bytes.
+    public let log: String
+}
+
+public struct Sandbox: Sendable {
+    /// The Manim environment's Python, as an absolute path.
+    public let python: String
+    public var limits = SandboxLimits()
+
+    public init(python: String) {
+        self.python = python.hasPrefix("/") ? python : Sandbox.absolute(python)
+    }
+
+    static func absolute(_ path: String) -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return path }
+        let cwd = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return cwd + "/" + path
+    }
+
+    /// Directories the Python environment needs, read-only: the venv and, when it was
+    /// made from a Python outside /usr, that Python's prefix (pyvenv.cfg's `home`).
+    func pythonBinds() -> [String] {
+        let venv = String(python.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/"))
+        var dirs: [String] = []
+        if !venv.isEmpty, !venv.hasPrefix("/usr/") { dirs.append(venv) }
+        if let cfg = try? String(contentsOfFile: venv + "/pyvenv.cfg", encoding: .utf8) {
+            for line in cfg.split(separator: "\n") where line.hasPrefix("home") {
+                let home = String(line.split(separator: "=", maxSplits: 1).last ?? "").trimmed()
+                let prefix = String(home.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+                if !prefix.isEmpty, !prefix.hasPrefix("/usr") { dirs.append(prefix) }
+            }
+        }
+        return dirs
+    }
+
+    /// The whole command line: prlimit, then bwrap, then the runner.
+    public func command(outDir: String) -> [String] {
+        var bw = ["/usr/bin/bwrap",
+                  "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns",
+                  "--die-with-parent", "--new-session", "--clearenv",
+                  "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/job", "--setenv", "LANG", "C.UTF-8",
+                  "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "TEXMFVAR", "/job/texmf-var",
+                  "--ro-bind", "/usr", "/usr",
+                  "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                  "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin"]
+        // Fonts and TeX read their configuration from /etc and their formats from /var/lib.
+        for dir in ["/etc/fonts", "/etc/texmf", "/var/lib/texmf", "/etc/ld.so.cache", "/etc/alternatives"]
+        where access(dir, F_OK) == 0 {
+            bw += ["--ro-bind", dir, dir]
+        }
+        for dir in pythonBinds() { bw += ["--ro-bind", dir, dir] }
+        bw += ["--proc", "/proc", "--dev", "/dev",
+               "--size", String(limits.workBytes), "--tmpfs", "/job",
+               "--bind", outDir, "/out", "--chdir", "/job",
+               python, "-I", "-c", RunnerSource.python]
+        let prlimit = ["/usr/bin/prlimit", "--cpu=\(limits.cpuSeconds)", "--as=\(limits.addressSpace)",
+                       "--fsize=\(limits.fileSize)", "--nofile=\(limits.openFiles)", "--core=0", "--"]
+        return prlimit + bw
+    }
+
+    /// Renders one job: `request` is the runner's job (code, scene, quality, format).
+    /// The video lands in `outDir` (which must exist and be empty).
+    public func run(_ request: JSONObject, outDir: String) async throws -> SandboxResult {
+        let input = try ScratchFile(contents: JSONValue.object(request).serialized(pretty: false))
+        let output = try ScratchFile()
+        let cmd = command(outDir: outDir)
+        let child = try ChildProcess(path: cmd[0], arguments: Array(cmd.dropFirst()), environment: [:],
+                                     stdin: input.fd, stdout: output.fd, stderr: output.fd, newSession: true)
+        var timedOut = false
+        var end = await child.wait(timeout: limits.wallSeconds)
+        if end == nil {
+            timedOut = true
+            child.signalGroup(SIGKILL)
+            end = await child.wait()
+        }
+        let tail = String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self)
+        var report: JSONObject?
+        for line in tail.split(separator: "\n").reversed() where line.hasPrefix("{") {
+            if case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["ok"] != nil { report = o; break }
+        }
+        return SandboxResult(termination: end!, timedOut: timedOut, report: report, log: tail)
+    }
+}

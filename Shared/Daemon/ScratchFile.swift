@@ -1,0 +1,46 @@
+// ScratchFile: an unlinked temporary file for a child's input or output. Files,
+// not pipes, so a child that prints without end can never block on a full pipe;
+// the reader takes the head or the tail it needs.
+import MathreelCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An unlinked temporary file: written once, handed to a child, read back.
+public final class ScratchFile: @unchecked Sendable {
+    public let fd: Int32
+
+    public init(contents: [UInt8] = []) throws {
+        var template = Array("/tmp/mathreel-child-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        if fd < 0 { throw ChildError(description: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var off = 0
+        while off < contents.count {
+            let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + off, contents.count - off) }
+            if n <= 0 { break }
+            off += n
+        }
+        lseek(fd, 0, SEEK_SET)
+    }
+
+    deinit { close(fd) }
+
+    /// The first `limit` bytes.
+    public func read(limit: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: limit)
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, limit, 0) }
+        return Array(out.prefix(max(0, n)))
+    }
+
+    /// The last `limit` bytes (what a runaway writer printed last matters most).
+    public func tail(limit: Int) -> [UInt8] {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return [] }
+        let start = max(0, Int(st.st_size) - limit)
+        var out = [UInt8](repeating: 0, count: min(limit, Int(st.st_size)))
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
+        return Array(out.prefix(max(0, n)))
+    }
+}

@@ -1,0 +1,106 @@
+// Real renders inside the real sandbox: a MathTex scene becomes a playable
+// video, and code that reaches for the network, the host's files or the
+// daemon's environment finds nothing there.
+import Foundation
+import MathreelCore
+import RenderService
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let manimPython = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"]
+    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
+
+func sceneCode(_ body: String) -> String {
+    "from manim import *\n\nclass Demo(Scene):\n    def construct(self):\n"
+        + body.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+}
+
+/// Runs `body` as a scene in the sandbox; returns the result and the output directory.
+func render(_ body: String, quality: String = "low", format: String = "mp4", limits: SandboxLimits = SandboxLimits()) async throws -> (SandboxResult, TempDir) {
+    let dir = TempDir("mathreel-render")
+    try FileManager.default.createDirectory(atPath: dir.path + "/out", withIntermediateDirectories: true)
+    var sandbox = Sandbox(python: manimPython)
+    sandbox.limits = limits
+    let r = try await sandbox.run(["code": .string(sceneCode(body)), "scene": .string("Demo"),
+                                   "quality": .string(quality), "format": .string(format)], outDir: dir.path + "/out")
+    return (r, dir)
+}
+
+func probe(_ file: String) async throws -> JSONObject {
+    let r = try await runCommand("/usr/bin/ffprobe", ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file])
+    guard case .object(let o)? = try? JSONValue.parse(Array(r.stdout.utf8)) else { return [:] }
+    return o
+}
+
+@Suite struct SandboxTests {
+    @Test func aMathTexSceneBecomesAnH264Video() async throws {
+        let (r, dir) = try await render("eq = MathTex(r\"x^2 - 5x + 6 = 0\")\nself.play(Write(eq))\nself.wait(0.5)")
+        #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(3000))")
+        let video = dir.path + "/out/video.mp4"
+        #expect(FileManager.default.fileExists(atPath: video))
+        let info = try await probe(video)
+        guard case .array(let streams)? = info["streams"], let v = streams.first?.objectValue else { Issue.record("no stream"); return }
+        #expect(v["codec_name"] == .string("h264"))
+        #expect(v["height"]?.intValue == 480)
+        #expect(v["pix_fmt"] == .string("yuv420p"))
+    }
+
+    @Test func theNetworkTheHostAndTheDaemonsSecretsAreOutOfReach() async throws {
+        setenv("MATHREEL_CANARY_SECRET", "canary-77e1", 1)
+        defer { unsetenv("MATHREEL_CANARY_SECRET") }
+        // No static check here: the sandbox alone must hold.
+        let probeCode = """
+            import os, socket
+            found = []
+            for target in [("127.0.0.1", 8080), ("1.1.1.1", 80)]:
+                s = socket.socket()
+                s.settimeout(2)
+                try:
+                    s.connect(target)
+                    found.append("connected %s" % (target,))
+                except OSError:
+                    pass
+            # PID 1 in the sandbox's own PID namespace is its init: readable, but it holds no secret.
+            if "canary" in open("/proc/1/environ").read():
+                found.append("canary in /proc/1/environ")
+            for path in ["/etc/passwd", "/etc/shadow", "\(TempDir().path)", "/root", "/var/spool"]:
+                try:
+                    open(path).read(10)
+                    found.append("read " + path)
+                except OSError:
+                    pass
+            found += [k for k, v in os.environ.items() if "canary" in v]
+            try:
+                open("/usr/evil", "w")
+                found.append("wrote /usr")
+            except OSError:
+                pass
+            self.add(Text(",".join(found) or "nothing"))
+            raise RuntimeError("FOUND:" + ",".join(found))
+            """
+        let (r, _) = try await render(probeCode)
+        #expect(r.report?["ok"] == .bool(false))
+        let message = r.report?["message"]?.stringValue ?? ""
+        #expect(message == "FOUND:", "the sandbox let through: \(message) \(r.log.suffix(2000))")
+        #expect(!r.log.contains("canary-77e1"))
+    }
+
+    @Test func aSceneErrorIsReportedWithItsLine() async throws {
+        let (r, _) = try await render("self.play(Write(Circle()))\nx = undefined_name + 1")
+        #expect(r.report?["ok"] == .bool(false))
+        #expect(r.report?["error"] == .string("NameError"))
+        #expect(r.report?["line"]?.intValue == 6)
+    }
+
+    @Test func theWallClockTimeoutKillsTheWholeSandbox() async throws {
+        var limits = SandboxLimits()
+        limits.wallSeconds = 3
+        let (r, _) = try await render("import time\ntime.sleep(10**6)", limits: limits)
+        #expect(r.timedOut)
+        #expect(r.report == nil)
+    }
+}

@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "mathreel", targets: ["mathreel"]),
         .executable(name: "mathreel-ingest", targets: ["mathreel-ingest"]),
         .executable(name: "mathreel-janitor", targets: ["mathreel-janitor"]),
+        .executable(name: "mathreel-render", targets: ["mathreel-render"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -45,6 +46,7 @@ let package = Package(
         .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
 
         .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
         .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),

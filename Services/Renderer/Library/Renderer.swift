@@ -1,0 +1,159 @@
+// Renderer: the render stage's step. Static check, sandboxed render, checks of
+// what came out (read without following links, size- and duration-checked,
+// probed with ffprobe), then onward to deliver/ with the render's metadata, or
+// a failure whose message says what happened and what to do.
+import Logging
+import MathreelCheck
+import MathreelCore
+import MathreelDaemon
+import MathreelSpool
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct Renderer: Sendable {
+    public let spool: Spool
+    public let config: Config
+    public let checker: StaticChecker
+    public var sandbox: Sandbox
+    public let logger: Logger
+    /// A video larger than this fails clearly instead of being delivered.
+    public var maxVideoBytes: Int64 = 50 << 20
+
+    public init(spool: Spool, config: Config, logger: Logger) {
+        self.spool = spool; self.config = config; self.logger = logger
+        checker = StaticChecker(config: config)
+        sandbox = Sandbox(python: config.python)
+        sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
+    }
+
+    func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
+
+    public func step(_ claim: Claim) async throws -> Outcome {
+        var job = try claim.job()
+        guard let source = job.code, !source.isEmpty else {
+            return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))
+        }
+        job.record(.code_validating, by: "render")
+        let check = try await checker.check(source, scene: job.extra["scene"]?.stringValue)
+        guard check.valid, let scene = check.scene else {
+            return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
+        }
+        job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
+
+        let dir = spool.artifactsPath(job.id)
+        let out = dir + "/out"
+        // A redo after a crash starts with an empty out/ (codegen's attempts beside it stay).
+        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
+        PlainDirectory(path: dir)?.remove(FileName("out"))
+        guard mkdir(out, 0o770) == 0 else {
+            throw SpoolError("create \(out)")
+        }
+        try write(check.code, to: dir + "/scene.py")
+        let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
+                                   "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
+        let result = try await sandbox.run(request, outDir: out)
+        try? write(result.log, to: dir + "/render.log")
+
+        if result.timedOut {
+            return .fail(job, failure(ErrorCode.renderTimeout, "The animation took longer than \(Int(sandbox.limits.wallSeconds)) s to render. Make it shorter or simpler and send it again."))
+        }
+        guard let report = result.report, report["ok"] == .bool(true), let file = report["file"]?.stringValue else {
+            return .fail(job, describe(result))
+        }
+        // What the sandbox wrote is untrusted: no links, a regular file, a bounded size.
+        let video = out + "/" + file
+        let fd = open(video, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        var st = stat()
+        guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            if fd >= 0 { close(fd) }
+            return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video file."))
+        }
+        close(fd)
+        guard Int64(st.st_size) <= maxVideoBytes else {
+            return .fail(job, failure(ErrorCode.renderFailed, "The video is \(st.st_size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
+        }
+        let final = dir + "/" + file
+        guard rename(video, final) == 0 else { throw SpoolError("move \(video)") }
+        let info = try await Probe.video(final)
+        if info.duration > Double(job.options.maxDurationS) + 0.5 {
+            return .fail(job, failure(ErrorCode.tooLong, "The video is \(Int(info.duration.rounded())) s long, more than the \(job.options.maxDurationS) s asked for. Shorten the animation (fewer or faster steps)."))
+        }
+        job.render = [
+            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(Int64(st.st_size)),
+            "width": .int(Int64(info.width)), "height": .int(Int64(info.height)), "fps": .double(info.fps),
+            "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
+        ]
+        return .handOn(job, to: .deliver)
+    }
+
+    /// A failed render in plain words, with the scene's line when there is one.
+    func describe(_ r: SandboxResult) -> JobError {
+        if case .signaled(let s) = r.termination, s == SIGXCPU || s == SIGKILL && r.report == nil {
+            return failure(ErrorCode.renderTimeout, "The animation used more CPU time than allowed. Make it shorter or simpler.")
+        }
+        guard let report = r.report else {
+            if r.log.contains("MemoryError") { return failure(ErrorCode.memoryLimit, "The animation needed more memory than allowed. Use fewer or simpler objects.") }
+            return failure(ErrorCode.renderFailed, "The render stopped unexpectedly (\(r.termination)). Check the scene and send it again.")
+        }
+        let kind = report["error"]?.stringValue ?? "Error"
+        let message = report["message"]?.stringValue ?? ""
+        if kind == "MemoryError" { return failure(ErrorCode.memoryLimit, "The animation needed more memory than allowed. Use fewer or simpler objects.") }
+        let line = report["line"]?.intValue.map { "Line \($0): " } ?? ""
+        return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
+    }
+
+    func write(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw SpoolError("create \(path)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n <= 0 { throw SpoolError("write \(path)") }
+            off += n
+        }
+    }
+
+    /// The worker loop over render/, up to MATHREEL_MAX_CONCURRENT_RENDERS at once.
+    public func loop() -> WorkerLoop {
+        let n = Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return WorkerLoop(spool: spool, stage: .render, concurrency: max(1, n), logger: logger) { claim in
+            try await self.step(claim)
+        }
+    }
+
+    /// The `mathreel-render` daemon.
+    public static func runDaemon(config: Config) async throws {
+        let logger = Logger(label: "render")
+        let spool = try Spool(root: config.spool)
+        try await Daemon.serve([Renderer(spool: spool, config: config, logger: logger).loop()], name: "render", logger: logger)
+    }
+}
+
+/// ffprobe's view of a finished video.
+public struct Probe: Sendable {
+    public let duration: Double
+    public let width: Int
+    public let height: Int
+    public let fps: Double
+
+    public static func video(_ path: String) async throws -> Probe {
+        let out = try ScratchFile()
+        let child = try ChildProcess(path: "/usr/bin/ffprobe",
+                                     arguments: ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", path],
+                                     environment: ["PATH": "/usr/bin:/bin"], stdout: out.fd, newSession: true)
+        guard let end = await child.wait(timeout: 30), end.succeeded,
+              case .object(let o)? = try? JSONValue.parse(out.read(limit: 1 << 20)),
+              case .array(let streams)? = o["streams"],
+              let v = streams.compactMap(\.objectValue).first(where: { $0["codec_type"] == .string("video") }) else {
+            child.signalGroup(SIGKILL)
+            throw ChildError(description: "ffprobe could not read the video")
+        }
+        let duration = Double(o["format"]?.objectValue?["duration"]?.stringValue ?? "") ?? 0
+        let rate = (v["avg_frame_rate"]?.stringValue ?? "0/1").split(separator: "/").compactMap { Double($0) }
+        return Probe(duration: duration, width: v["width"]?.intValue ?? 0, height: v["height"]?.intValue ?? 0,
+                     fps: rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0)
+    }
+}

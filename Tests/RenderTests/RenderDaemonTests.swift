@@ -1,0 +1,64 @@
+// The render daemon end to end: code jobs published into render/ come out in
+// deliver/ with a probed video, or in failed/ with a message a person can act on.
+import Foundation
+import MathreelCore
+import MathreelDaemon
+import MathreelSpool
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct RenderDaemonTests {
+    @Test(.timeLimit(.minutes(3)))
+    func codeJobsAreRenderedOrFailWithAReason() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        func submit(_ body: String, max: Int = 30, format: VideoFormat = .mp4) throws -> String {
+            var job = Job(kind: .code, code: sceneCode(body), options: JobOptions(quality: .low, format: format, maxDurationS: max),
+                          origin: JobOrigin(channel: .file))
+            job.record(.queued, by: "test")
+            try spool.submit(job, to: .render)
+            return job.id
+        }
+        let good = try submit("self.play(Create(Axes().plot(lambda x: x**2 - 5*x + 6, x_range=[0, 5])))\nself.play(ShowCreation(Circle()))")
+        let webm = try submit("self.add(Text(\"webm\"))\nself.wait(0.5)", format: .webm)
+        let rejected = try submit("import os\nos.system('id')")
+        let long = try submit("self.add(Square())\nself.wait(3)", max: 1)
+        let broken = try submit("self.play(Write(Circle()))\nx = 1 / 0")
+
+        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(log) }
+        var env = ProcessInfo.processInfo.environment
+        env["MATHREEL_PYTHON"] = manimPython
+        env["MATHREEL_STATE"] = dir.state
+        let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
+                                      environment: env, stdout: log, stderr: log, newSession: true)
+        let done = await waitUntil(timeout: 150, interval: 0.2) {
+            count(spool, .deliver) + count(spool, .failed) == 5
+        }
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: 15) == .exited(0))
+        #expect(done, "\((try? String(contentsOfFile: dir.path + "/render.log", encoding: .utf8)) ?? "")")
+
+        let delivered = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
+        let failed = Dictionary(uniqueKeysWithValues: jobs(in: spool, .failed).map { ($0.id, $0) })
+        let g = try #require(delivered[good])
+        #expect(g.render?["video"] == .string("artifacts/\(good)/video.mp4"))
+        #expect(g.render?["height"]?.intValue == 480)
+        #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/video.mp4"))
+        #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/render.log"))
+        #expect(g.history.contains { $0.note?.contains("`ShowCreation` is not part of Manim CE") == true }, "the rename was applied and said")
+        #expect(delivered[webm]?.render?["video"] == .string("artifacts/\(webm)/video.webm"))
+        #expect(failed[rejected]?.error?.code == ErrorCode.codeRejected)
+        #expect(failed[rejected]?.error?.message.contains("Line 5: `import os` is not allowed") == true)
+        #expect(failed[long]?.error?.code == ErrorCode.tooLong)
+        #expect(failed[broken]?.error?.code == ErrorCode.renderFailed)
+        #expect(failed[broken]?.error?.message.contains("Line 6: ZeroDivisionError") == true, "\(failed[broken]?.error?.message ?? "")")
+    }
+}
+
+func count(_ spool: Spool, _ place: Place) -> Int {
+    ((try? spool.list(place)) ?? []).filter { $0.string?.hasSuffix(".json") == true }.count
+}

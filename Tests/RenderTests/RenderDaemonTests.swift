@@ -49,6 +49,13 @@ import Glibc
         #expect(g.render?["height"]?.intValue == 480)
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/video.mp4"))
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/render.log"))
+        // Streamable from the first byte: the index (moov) comes before the media (mdat).
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(good)/video.mp4"))
+        let moov = bytes.firstRange(of: Data("moov".utf8))?.lowerBound, mdat = bytes.firstRange(of: Data("mdat".utf8))?.lowerBound
+        #expect(moov != nil && mdat != nil && moov! < mdat!, "+faststart")
+        #expect(g.render?["thumbnail"] == .string("artifacts/\(good)/thumbnail.jpg"))
+        let thumb = try await probe(dir.spool + "/artifacts/\(good)/thumbnail.jpg")
+        if case .array(let streams)? = thumb["streams"] { #expect(streams.first?.objectValue?["codec_name"] == .string("mjpeg")) } else { Issue.record("no thumbnail") }
         #expect(g.history.contains { $0.note?.contains("`ShowCreation` is not part of Manim CE") == true }, "the rename was applied and said")
         #expect(delivered[webm]?.render?["video"] == .string("artifacts/\(webm)/video.webm"))
         #expect(failed[rejected]?.error?.code == ErrorCode.codeRejected)

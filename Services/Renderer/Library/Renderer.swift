@@ -63,27 +63,38 @@ public struct Renderer: Sendable {
         }
         // What the sandbox wrote is untrusted: no links, a regular file, a bounded size.
         let video = out + "/" + file
-        let fd = open(video, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        var st = stat()
-        guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            if fd >= 0 { close(fd) }
+        guard file == "video.mp4" || file == "video.webm", let size = regularFile(video) else {
             return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video file."))
         }
-        close(fd)
-        guard Int64(st.st_size) <= maxVideoBytes else {
-            return .fail(job, failure(ErrorCode.renderFailed, "The video is \(st.st_size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
+        guard size <= maxVideoBytes else {
+            return .fail(job, failure(ErrorCode.renderFailed, "The video is \(size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
+        }
+        // ffmpeg reads the untrusted video inside the sandbox too: faststart for mp4, and a thumbnail.
+        var made = [file]
+        if job.options.format == .mp4 {
+            let (end, _, log) = try await sandbox.execute(["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file, "-c", "copy",
+                                                           "-movflags", "+faststart", "/out/faststart.mp4"], outDir: out, wallSeconds: 60)
+            guard end.succeeded, regularFile(out + "/faststart.mp4") != nil, rename(out + "/faststart.mp4", video) == 0 else {
+                return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
+            }
+        }
+        let (thumbEnd, _, _) = try await sandbox.execute(["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file, "-frames:v", "1",
+                                                          "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"], outDir: out, wallSeconds: 60)
+        if thumbEnd.succeeded, regularFile(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
+        for name in made {
+            guard rename(out + "/" + name, dir + "/" + name) == 0 else { throw SpoolError("move \(name)") }
         }
         let final = dir + "/" + file
-        guard rename(video, final) == 0 else { throw SpoolError("move \(video)") }
         let info = try await Probe.video(final)
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
             return .fail(job, failure(ErrorCode.tooLong, "The video is \(Int(info.duration.rounded())) s long, more than the \(job.options.maxDurationS) s asked for. Shorten the animation (fewer or faster steps)."))
         }
         job.render = [
-            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(Int64(st.st_size)),
+            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(regularFile(final) ?? 0),
             "width": .int(Int64(info.width)), "height": .int(Int64(info.height)), "fps": .double(info.fps),
             "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
         ]
+        if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
         return .handOn(job, to: .deliver)
     }
 
@@ -101,6 +112,16 @@ public struct Renderer: Sendable {
         if kind == "MemoryError" { return failure(ErrorCode.memoryLimit, "The animation needed more memory than allowed. Use fewer or simpler objects.") }
         let line = report["line"]?.intValue.map { "Line \($0): " } ?? ""
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
+    }
+
+    /// The size of a regular file, opened without following a link; nil for anything else.
+    func regularFile(_ path: String) -> Int64? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(st.st_size)
     }
 
     func write(_ text: String, to path: String) throws {

@@ -63,8 +63,8 @@ public struct Sandbox: Sendable {
         return dirs
     }
 
-    /// The whole command line: prlimit, then bwrap, then the runner.
-    public func command(outDir: String) -> [String] {
+    /// The whole command line: prlimit, then bwrap, then `program` (default: the runner).
+    public func command(outDir: String, program: [String]? = nil) -> [String] {
         var bw = ["/usr/bin/bwrap",
                   "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns",
                   "--die-with-parent", "--new-session", "--clearenv",
@@ -81,8 +81,8 @@ public struct Sandbox: Sendable {
         for dir in pythonBinds() { bw += ["--ro-bind", dir, dir] }
         bw += ["--proc", "/proc", "--dev", "/dev",
                "--size", String(limits.workBytes), "--tmpfs", "/job",
-               "--bind", outDir, "/out", "--chdir", "/job",
-               python, "-I", "-c", RunnerSource.python]
+               "--bind", outDir, "/out", "--chdir", "/job"]
+        bw += program ?? [python, "-I", "-c", RunnerSource.python]
         let prlimit = ["/usr/bin/prlimit", "--cpu=\(limits.cpuSeconds)", "--as=\(limits.addressSpace)",
                        "--fsize=\(limits.fileSize)", "--nofile=\(limits.openFiles)", "--core=0", "--"]
         return prlimit + bw
@@ -91,23 +91,30 @@ public struct Sandbox: Sendable {
     /// Renders one job: `request` is the runner's job (code, scene, quality, format).
     /// The video lands in `outDir` (which must exist and be empty).
     public func run(_ request: JSONObject, outDir: String) async throws -> SandboxResult {
-        let input = try ScratchFile(contents: JSONValue.object(request).serialized(pretty: false))
+        let (end, timedOut, tail) = try await execute(nil, input: JSONValue.object(request).serialized(pretty: false),
+                                                      outDir: outDir, wallSeconds: limits.wallSeconds)
+        var report: JSONObject?
+        for line in tail.split(separator: "\n").reversed() where line.hasPrefix("{") {
+            if case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["ok"] != nil { report = o; break }
+        }
+        return SandboxResult(termination: end, timedOut: timedOut, report: report, log: tail)
+    }
+
+    /// Runs `program` (default: the runner) in the sandbox with `input` on stdin; returns how it
+    /// ended, whether the wall clock ran out, and the tail of its output.
+    public func execute(_ program: [String]?, input: [UInt8] = [], outDir: String, wallSeconds: Double) async throws -> (Termination, Bool, String) {
+        let stdin = try ScratchFile(contents: input)
         let output = try ScratchFile()
-        let cmd = command(outDir: outDir)
+        let cmd = command(outDir: outDir, program: program)
         let child = try ChildProcess(path: cmd[0], arguments: Array(cmd.dropFirst()), environment: [:],
-                                     stdin: input.fd, stdout: output.fd, stderr: output.fd, newSession: true)
+                                     stdin: stdin.fd, stdout: output.fd, stderr: output.fd, newSession: true)
         var timedOut = false
-        var end = await child.wait(timeout: limits.wallSeconds)
+        var end = await child.wait(timeout: wallSeconds)
         if end == nil {
             timedOut = true
             child.signalGroup(SIGKILL)
             end = await child.wait()
         }
-        let tail = String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self)
-        var report: JSONObject?
-        for line in tail.split(separator: "\n").reversed() where line.hasPrefix("{") {
-            if case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["ok"] != nil { report = o; break }
-        }
-        return SandboxResult(termination: end!, timedOut: timedOut, report: report, log: tail)
+        return (end!, timedOut, String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self))
     }
 }

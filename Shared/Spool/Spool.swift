@@ -91,6 +91,9 @@ public final class Spool: Sendable {
         }
     }
 
+    /// Creates a directory and its parents; false when that fails.
+    public static func makeDirectoriesIfMissing(_ path: String) -> Bool { (try? makeDirectories(path)) != nil }
+
     func fd(_ p: Place) -> Int32 { fds[p]! }
     public func path(_ p: Place) -> String { root + "/" + p.path }
     public func path(_ p: Place, _ name: String) -> String { root + "/" + p.path + "/" + name }

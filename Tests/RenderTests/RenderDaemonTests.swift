@@ -69,3 +69,46 @@ import Glibc
 func count(_ spool: Spool, _ place: Place) -> Int {
     ((try? spool.list(place)) ?? []).filter { $0.string?.hasSuffix(".json") == true }.count
 }
+
+@Suite struct RenderCacheTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aRepeatIsServedFromTheCacheWithoutRendering() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        func submit(_ quality: Quality) throws -> String {
+            var job = Job(kind: .code, code: sceneCode("self.play(Write(MathTex(r\"a^2 + b^2 = c^2\")))"),
+                          options: JobOptions(quality: quality), origin: JobOrigin(channel: .file))
+            job.record(.queued, by: "test")
+            try spool.submit(job, to: .render)
+            return job.id
+        }
+        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(log) }
+        var env = ProcessInfo.processInfo.environment
+        env["MATHREEL_PYTHON"] = manimPython
+        let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
+                                      environment: env, stdout: log, stderr: log, newSession: true)
+        defer { daemon.signal(SIGKILL) }
+        let first = try submit(.low)
+        #expect(await waitUntil(timeout: 60) { count(spool, .deliver) == 1 })
+        let again = try submit(.low)
+        let other = try submit(.medium)
+        #expect(await waitUntil(timeout: 60) { count(spool, .deliver) == 3 })
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: 15) == .exited(0))
+
+        let out = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
+        #expect(out[first]?.render?["cache_hit"] == .bool(false))
+        #expect(out[again]?.render?["cache_hit"] == .bool(true), "the same code, scene, quality and format is a hit")
+        #expect(out[other]?.render?["cache_hit"] == .bool(false), "another quality is a different video")
+        #expect(out[again]?.render?["video"] == .string("artifacts/\(again)/video.mp4"))
+        #expect(out[again]?.render?["duration_s"] == out[first]?.render?["duration_s"])
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(first)/video.mp4"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(again)/video.mp4"))
+        #expect(a == b && !a.isEmpty)
+        // The job's own files can go (the janitor deletes them once watched); the cache keeps its copy.
+        try FileManager.default.removeItem(atPath: dir.spool + "/artifacts/\(first)")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: dir.state + "/render-cache").filter { !$0.hasPrefix(".") }
+        #expect(entries.count == 2)
+    }
+}

@@ -16,6 +16,7 @@ public struct Renderer: Sendable {
     public let config: Config
     public let checker: StaticChecker
     public var sandbox: Sandbox
+    public let cache: RenderCache
     public let logger: Logger
     /// A video larger than this fails clearly instead of being delivered.
     public var maxVideoBytes: Int64 = 50 << 20
@@ -23,6 +24,7 @@ public struct Renderer: Sendable {
     public init(spool: Spool, config: Config, logger: Logger) {
         self.spool = spool; self.config = config; self.logger = logger
         checker = StaticChecker(config: config)
+        cache = RenderCache(state: config.state)
         sandbox = Sandbox(python: config.python)
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
     }
@@ -50,6 +52,17 @@ public struct Renderer: Sendable {
             throw SpoolError("create \(out)")
         }
         try write(check.code, to: dir + "/scene.py")
+        let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
+                                  manim: check.manimVersion ?? "")
+        if var hit = cache.serve(key, into: dir), case .array(let files)? = hit["files"] {
+            for case .string(let name) in files {
+                hit[name.hasPrefix("video.") ? "video" : "thumbnail"] = .string("artifacts/\(job.id)/\(name)")
+            }
+            hit["files"] = nil
+            hit["cache_hit"] = .bool(true)
+            job.render = hit
+            return .handOn(job, to: .deliver)
+        }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let result = try await sandbox.run(request, outDir: out)
@@ -95,6 +108,7 @@ public struct Renderer: Sendable {
             "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
         ]
         if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
+        cache.store(key, from: dir, files: made, render: job.render ?? [:])
         return .handOn(job, to: .deliver)
     }
 

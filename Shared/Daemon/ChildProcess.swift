@@ -71,6 +71,13 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits at most `seconds`, then kills the child's whole group; says whether it had to.
+    public func wait(orKillAfter seconds: Double) async -> (Termination, Bool) {
+        if let t = await wait(timeout: seconds) { return (t, false) }
+        signalGroup(SIGKILL)
+        return (await wait(), true)
+    }
+
     /// Waits at most `seconds`; nil if the child still runs.
     public func wait(timeout seconds: Double) async -> Termination? {
         let deadline = Date().addingTimeInterval(seconds)

@@ -104,3 +104,27 @@ func probe(_ file: String) async throws -> JSONObject {
         #expect(r.report == nil)
     }
 }
+
+@Suite struct WarmPoolTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aPoolOfOneServesThreeJobsEachInAFreshProcess() async throws {
+        let dir = TempDir("mathreel-pool")
+        let pool = WarmPool(sandbox: Sandbox(python: manimPython), root: dir.path + "/warm", size: 1)
+        await pool.fill()
+        #expect(await pool.waiting == 1)
+        var pids = Set<Int32>()
+        for i in 0..<3 {
+            let worker = try await pool.take()
+            #expect(await pool.waiting == 1, "a replacement starts as soon as one is taken")
+            let r = try await worker.render(["code": .string(sceneCode("self.add(Text(\"job \(i)\"))\nself.wait(0.2)")),
+                                             "scene": .string("Demo"), "quality": .string("low"), "format": .string("mp4")])
+            #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(1500))")
+            #expect(FileManager.default.fileExists(atPath: worker.outDir + "/video.mp4"))
+            #expect(!worker.isAlive, "a runner renders one job and exits")
+            pids.insert(worker.pid)
+        }
+        #expect(pids.count == 3)
+        await pool.shutdown()
+        #expect(await pool.waiting == 0)
+    }
+}

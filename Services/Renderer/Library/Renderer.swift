@@ -17,6 +17,7 @@ public struct Renderer: Sendable {
     public let checker: StaticChecker
     public var sandbox: Sandbox
     public let cache: RenderCache
+    public let pool: WarmPool
     public let logger: Logger
     /// A video larger than this fails clearly instead of being delivered.
     public var maxVideoBytes: Int64 = 50 << 20
@@ -25,8 +26,11 @@ public struct Renderer: Sendable {
         self.spool = spool; self.config = config; self.logger = logger
         checker = StaticChecker(config: config)
         cache = RenderCache(state: config.state)
-        sandbox = Sandbox(python: config.python)
+        var sandbox = Sandbox(python: config.python)
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
+        self.sandbox = sandbox
+        let warm = Int(config.environment["MATHREEL_WARM_WORKERS"] ?? "") ?? Renderer.concurrency(config)
+        pool = WarmPool(sandbox: sandbox, root: config.state + "/warm", size: warm)
     }
 
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
@@ -44,13 +48,7 @@ public struct Renderer: Sendable {
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
 
         let dir = spool.artifactsPath(job.id)
-        let out = dir + "/out"
-        // A redo after a crash starts with an empty out/ (codegen's attempts beside it stay).
         guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
-        PlainDirectory(path: dir)?.remove(FileName("out"))
-        guard mkdir(out, 0o770) == 0 else {
-            throw SpoolError("create \(out)")
-        }
         try write(check.code, to: dir + "/scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
@@ -65,7 +63,11 @@ public struct Renderer: Sendable {
         }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
-        let result = try await sandbox.run(request, outDir: out)
+        let worker = try await pool.take()
+        // The runner's own output directory: only it was writable in the sandbox.
+        let out = worker.outDir
+        defer { PlainDirectory(path: out).map { d in d.list().forEach { d.remove($0) } }; rmdir(out) }
+        let result = try await worker.render(request)
         try? write(result.log, to: dir + "/render.log")
 
         if result.timedOut {
@@ -94,9 +96,7 @@ public struct Renderer: Sendable {
         let (thumbEnd, _, _) = try await sandbox.execute(["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file, "-frames:v", "1",
                                                           "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"], outDir: out, wallSeconds: 60)
         if thumbEnd.succeeded, regularFile(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
-        for name in made {
-            guard rename(out + "/" + name, dir + "/" + name) == 0 else { throw SpoolError("move \(name)") }
-        }
+        for name in made { try move(out + "/" + name, to: dir + "/" + name) }
         let final = dir + "/" + file
         let info = try await Probe.video(final)
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
@@ -128,6 +128,26 @@ public struct Renderer: Sendable {
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
     }
 
+    /// rename, or a copy when the state (runner output) and the spool are on different filesystems.
+    func move(_ from: String, to: String) throws {
+        if rename(from, to) == 0 { return }
+        guard errno == EXDEV else { throw SpoolError("move \(from)") }
+        let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard src >= 0 else { throw SpoolError("open \(from)") }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard dst >= 0 else { throw SpoolError("create \(to)") }
+        defer { close(dst) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress!, $0.count) }
+            if n == 0 { break }
+            guard n > 0, buf.withUnsafeBytes({ Glibc.write(dst, $0.baseAddress!, n) }) == n else { throw SpoolError("copy \(from)") }
+        }
+        guard fsync(dst) == 0 else { throw SpoolError("fsync \(to)") }
+        _ = unlink(from)
+    }
+
     /// The size of a regular file, opened without following a link; nil for anything else.
     func regularFile(_ path: String) -> Int64? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -152,9 +172,12 @@ public struct Renderer: Sendable {
     }
 
     /// The worker loop over render/, up to MATHREEL_MAX_CONCURRENT_RENDERS at once.
+    static func concurrency(_ config: Config) -> Int {
+        max(1, Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
     public func loop() -> WorkerLoop {
-        let n = Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return WorkerLoop(spool: spool, stage: .render, concurrency: max(1, n), logger: logger) { claim in
+        WorkerLoop(spool: spool, stage: .render, concurrency: Renderer.concurrency(config), logger: logger) { claim in
             try await self.step(claim)
         }
     }
@@ -163,7 +186,11 @@ public struct Renderer: Sendable {
     public static func runDaemon(config: Config) async throws {
         let logger = Logger(label: "render")
         let spool = try Spool(root: config.spool)
-        try await Daemon.serve([Renderer(spool: spool, config: config, logger: logger).loop()], name: "render", logger: logger)
+        let renderer = Renderer(spool: spool, config: config, logger: logger)
+        await renderer.pool.fill()
+        // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
+        try await Daemon.serve([renderer.loop()], name: "render", logger: logger)
+        await renderer.pool.shutdown()
     }
 }
 

@@ -6,6 +6,7 @@
 // state or the daemon's environment is visible inside.
 import MathreelCore
 import MathreelDaemon
+import MathreelSpool
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,33 +89,90 @@ public struct Sandbox: Sendable {
         return prlimit + bw
     }
 
-    /// Renders one job: `request` is the runner's job (code, scene, quality, format).
+    /// Renders one job cold: `request` is the runner's job (code, scene, quality, format).
     /// The video lands in `outDir` (which must exist and be empty).
     public func run(_ request: JSONObject, outDir: String) async throws -> SandboxResult {
-        let (end, timedOut, tail) = try await execute(nil, input: JSONValue.object(request).serialized(pretty: false),
-                                                      outDir: outDir, wallSeconds: limits.wallSeconds)
-        var report: JSONObject?
-        for line in tail.split(separator: "\n").reversed() where line.hasPrefix("{") {
-            if case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["ok"] != nil { report = o; break }
-        }
-        return SandboxResult(termination: end, timedOut: timedOut, report: report, log: tail)
+        let worker = try start(outDir: outDir)
+        return try await worker.render(request)
     }
 
-    /// Runs `program` (default: the runner) in the sandbox with `input` on stdin; returns how it
-    /// ended, whether the wall clock ran out, and the tail of its output.
-    public func execute(_ program: [String]?, input: [UInt8] = [], outDir: String, wallSeconds: Double) async throws -> (Termination, Bool, String) {
+    /// Starts the runner ahead of its job: it imports Manim, then waits on stdin.
+    public func start(outDir: String) throws -> SandboxWorker {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw ChildError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer { close(fds[0]) }
+        let output = try ScratchFile()
+        let cmd = command(outDir: outDir)
+        do {
+            let child = try ChildProcess(path: cmd[0], arguments: Array(cmd.dropFirst()), environment: [:],
+                                         stdin: fds[0], stdout: output.fd, stderr: output.fd, newSession: true)
+            return SandboxWorker(child: child, jobInput: fds[1], output: output, outDir: outDir, limits: limits)
+        } catch {
+            close(fds[1])
+            throw error
+        }
+    }
+
+    /// Runs `program` in the sandbox with `input` on stdin; returns how it ended, whether
+    /// the wall clock ran out, and the tail of its output.
+    public func execute(_ program: [String], input: [UInt8] = [], outDir: String, wallSeconds: Double) async throws -> (Termination, Bool, String) {
         let stdin = try ScratchFile(contents: input)
         let output = try ScratchFile()
         let cmd = command(outDir: outDir, program: program)
         let child = try ChildProcess(path: cmd[0], arguments: Array(cmd.dropFirst()), environment: [:],
                                      stdin: stdin.fd, stdout: output.fd, stderr: output.fd, newSession: true)
-        var timedOut = false
-        var end = await child.wait(timeout: wallSeconds)
-        if end == nil {
-            timedOut = true
-            child.signalGroup(SIGKILL)
-            end = await child.wait()
-        }
-        return (end!, timedOut, String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self))
+        let (end, timedOut) = await child.wait(orKillAfter: wallSeconds)
+        return (end, timedOut, String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self))
     }
+}
+
+/// One started runner: used for exactly one job, then it exits.
+public final class SandboxWorker: @unchecked Sendable {
+    let child: ChildProcess
+    private var jobInput: Int32
+    let output: ScratchFile
+    public let outDir: String
+    let limits: SandboxLimits
+
+    init(child: ChildProcess, jobInput: Int32, output: ScratchFile, outDir: String, limits: SandboxLimits) {
+        self.child = child; self.jobInput = jobInput; self.output = output; self.outDir = outDir; self.limits = limits
+    }
+
+    deinit {
+        if jobInput >= 0 { close(jobInput) }
+        if child.termination == nil { child.signalGroup(SIGKILL) }
+    }
+
+    public var pid: Int32 { child.pid }
+
+    /// Whether the runner is still alive and waiting (a warm worker can die while it waits).
+    public var isAlive: Bool { child.termination == nil }
+
+    /// Sends the job and waits for the render, at most the wall-clock limit.
+    public func render(_ request: JSONObject) async throws -> SandboxResult {
+        let line = JSONValue.object(request).serialized(pretty: false)
+        let fd = jobInput
+        jobInput = -1
+        // The pipe holds 64 KB; a larger job waits for the runner to read, so write off the async pool.
+        try await BlockingIO.run {
+            defer { close(fd) }
+            var off = 0
+            while off < line.count {
+                let n = line.withUnsafeBytes { write(fd, $0.baseAddress! + off, line.count - off) }
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+        let (end, timedOut) = await child.wait(orKillAfter: limits.wallSeconds)
+        let tail = String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self)
+        var report: JSONObject?
+        for text in tail.split(separator: "\n").reversed() where text.hasPrefix("{") {
+            if case .object(let o)? = try? JSONValue.parse(Array(text.utf8)), o["ok"] != nil { report = o; break }
+        }
+        return SandboxResult(termination: end, timedOut: timedOut, report: report, log: tail)
+    }
+
+    /// Ends a worker that will not be used.
+    public func stop() { child.signalGroup(SIGKILL) }
 }

@@ -28,6 +28,9 @@ struct BenchMain: AsyncParsableCommand {
               + "   target >= 500 jobs/s: " + (rate >= 500 ? "met" : "MISSED"))
         print(String(format: "  hand-on latency under that load:      p50 %.2f ms  p99 %.2f ms", p50, p99))
         print("")
+        let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
+        try await runRenderBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+        print("")
         print("Idle daemons: resident memory after 3 s on an empty spool (target < 20 MB)")
         for daemon in ["mathreel-ingest", "mathreel-janitor", "mathreel-codegen", "mathreel-render", "mathreel-deliver"] {
             let path = binDir + "/" + daemon

@@ -52,6 +52,13 @@ public struct StaticChecker: Sendable {
         self.init(python: config.python, cacheFile: config.state + "/manim-names.json")
     }
 
+    /// Which installed Manim the cached names describe (its file and mtime), once a check has run.
+    public func installedStamp() -> String? {
+        guard let cacheFile, let text = try? String(contentsOfFile: cacheFile, encoding: .utf8),
+              case .object(let o)? = try? JSONValue.parse(Array(text.utf8)) else { return nil }
+        return o["stamp"]?.stringValue
+    }
+
     /// Checks `code`; `scene` names the class to render when the job says which.
     public func check(_ code: String, scene: String? = nil) async throws -> CheckResult {
         var request: JSONObject = ["code": .string(code)]

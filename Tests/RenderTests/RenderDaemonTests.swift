@@ -109,6 +109,8 @@ func count(_ spool: Spool, _ place: Place) -> Int {
         // The job's own files can go (the janitor deletes them once watched); the cache keeps its copy.
         try FileManager.default.removeItem(atPath: dir.spool + "/artifacts/\(first)")
         let entries = try FileManager.default.contentsOfDirectory(atPath: dir.state + "/render-cache").filter { !$0.hasPrefix(".") }
-        #expect(entries.count == 2)
+        // One entry per distinct video (two here), each under its checked key and, once the
+        // installed Manim is known, also under the raw code's key.
+        #expect(entries.count >= 2 && entries.count <= 4, "\(entries)")
     }
 }

@@ -41,26 +41,24 @@ public struct Renderer: Sendable {
             return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))
         }
         job.record(.code_validating, by: "render")
+        let dir = spool.artifactsPath(job.id)
+        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
+        // The very code seen before (same Manim) needs neither the check nor a render.
+        let rawKey = checker.installedStamp().map {
+            RenderCache.key(code: source, scene: job.extra["scene"]?.stringValue ?? "", quality: job.options.quality,
+                            format: job.options.format, manim: "raw " + $0)
+        }
+        if let rawKey, let hit = cache.serve(rawKey, into: dir) { return served(hit, job) }
         let check = try await checker.check(source, scene: job.extra["scene"]?.stringValue)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
 
-        let dir = spool.artifactsPath(job.id)
-        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
         try write(check.code, to: dir + "/scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
-        if var hit = cache.serve(key, into: dir), case .array(let files)? = hit["files"] {
-            for case .string(let name) in files {
-                hit[name.hasPrefix("video.") ? "video" : "thumbnail"] = .string("artifacts/\(job.id)/\(name)")
-            }
-            hit["files"] = nil
-            hit["cache_hit"] = .bool(true)
-            job.render = hit
-            return .handOn(job, to: .deliver)
-        }
+        if let hit = cache.serve(key, into: dir) { return served(hit, job) }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let worker = try await pool.take()
@@ -84,18 +82,19 @@ public struct Renderer: Sendable {
         guard size <= maxVideoBytes else {
             return .fail(job, failure(ErrorCode.renderFailed, "The video is \(size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
         }
-        // ffmpeg reads the untrusted video inside the sandbox too: faststart for mp4, and a thumbnail.
+        // ffmpeg reads the untrusted video inside the sandbox too, in one pass: the mp4
+        // remuxed for +faststart (streamable from the first byte), and a JPEG thumbnail.
         var made = [file]
+        var ffmpeg = ["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file]
+        if job.options.format == .mp4 { ffmpeg += ["-map", "0", "-c", "copy", "-movflags", "+faststart", "/out/faststart.mp4"] }
+        ffmpeg += ["-map", "0:v:0", "-frames:v", "1", "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"]
+        let (end, _, log) = try await sandbox.execute(ffmpeg, outDir: out, wallSeconds: 60)
         if job.options.format == .mp4 {
-            let (end, _, log) = try await sandbox.execute(["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file, "-c", "copy",
-                                                           "-movflags", "+faststart", "/out/faststart.mp4"], outDir: out, wallSeconds: 60)
             guard end.succeeded, regularFile(out + "/faststart.mp4") != nil, rename(out + "/faststart.mp4", video) == 0 else {
                 return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
             }
         }
-        let (thumbEnd, _, _) = try await sandbox.execute(["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file, "-frames:v", "1",
-                                                          "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"], outDir: out, wallSeconds: 60)
-        if thumbEnd.succeeded, regularFile(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
+        if end.succeeded, regularFile(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
         for name in made { try move(out + "/" + name, to: dir + "/" + name) }
         let final = dir + "/" + file
         let info = try await Probe.video(final)
@@ -109,6 +108,22 @@ public struct Renderer: Sendable {
         ]
         if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
         cache.store(key, from: dir, files: made, render: job.render ?? [:])
+        if let rawKey { cache.store(rawKey, from: dir, files: made, render: job.render ?? [:]) }
+        return .handOn(job, to: .deliver)
+    }
+
+    /// The job onward with a cached render's files, now in its own artifacts.
+    func served(_ hit: JSONObject, _ job: Job) -> Outcome {
+        var job = job
+        var render = hit
+        if case .array(let files)? = hit["files"] {
+            for case .string(let name) in files {
+                render[name.hasPrefix("video.") ? "video" : "thumbnail"] = .string("artifacts/\(job.id)/\(name)")
+            }
+        }
+        render["files"] = nil
+        render["cache_hit"] = .bool(true)
+        job.render = render
         return .handOn(job, to: .deliver)
     }
 

@@ -128,7 +128,7 @@ public struct Renderer: Sendable {
     }
 
     /// A failed render in plain words, with the scene's line when there is one.
-    func describe(_ r: SandboxResult) -> JobError {
+    public func describe(_ r: SandboxResult) -> JobError {
         if case .signaled(let s) = r.termination, s == SIGXCPU || s == SIGKILL && r.report == nil {
             return failure(ErrorCode.renderTimeout, "The animation used more CPU time than allowed. Make it shorter or simpler.")
         }

@@ -76,11 +76,8 @@ public struct StaticChecker: Sendable {
         }
         let child = try ChildProcess(path: "/usr/bin/prlimit", arguments: args, environment: env,
                                      stdin: input.fd, stdout: output.fd, stderr: errors.fd, newSession: true)
-        guard let end = await child.wait(timeout: timeout) else {
-            child.signalGroup(SIGKILL)
-            _ = await child.wait()
-            throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s")
-        }
+        let (end, timedOut) = await child.wait(orKillAfter: timeout)
+        if timedOut { throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s") }
         let out = output.read(limit: 4 << 20)
         guard end.succeeded, case .object(let o)? = try? JSONValue.parse(out) else {
             let tail = String(decoding: errors.read(limit: 64 << 10).suffix(2000), as: UTF8.self)

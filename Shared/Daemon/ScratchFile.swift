@@ -11,10 +11,11 @@ public final class ScratchFile: @unchecked Sendable {
     public let fd: Int32
 
     public init(contents: [UInt8] = []) throws {
-        var template = Array("/tmp/mathreel-child-XXXXXX".utf8CString)
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(dir)/mathreel-child-XXXXXX".utf8CString)
         fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        if fd < 0 { throw ChildError(description: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        if fd < 0 { throw ChildError(description: "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         var off = 0
         while off < contents.count {

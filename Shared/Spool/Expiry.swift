@@ -1,6 +1,7 @@
-// Expiry primitives for the janitor: claiming a deferred job before it is due
-// (to expire it), and clearing a directory outside the spool (the state's
-// videos/) without ever following a link.
+// Expiry primitives for the janitor (claiming a deferred job before it is due),
+// and plain files and directories outside the spool's queues (the state's videos,
+// the render cache, a job's artifacts): written, copied, moved and removed
+// without ever following a link.
 import MathreelCore
 #if canImport(Glibc)
 import Glibc
@@ -39,5 +40,59 @@ public final class PlainDirectory: @unchecked Sendable {
         let ok = FileOps.removeTree(fd, name)
         _ = Glibc.fsync(fd)
         return ok
+    }
+}
+
+/// Files by path, for places the spool's directory descriptors do not cover.
+public enum PlainFile {
+    /// The size of a regular file, opened without following a link; nil for anything else.
+    public static func regularSize(_ path: String) -> Int64? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else { return nil }
+        return info.size
+    }
+
+    /// Writes `bytes` as `path` (never through a link); `exclusive` refuses an existing file.
+    public static func write(_ bytes: [UInt8], to path: String, exclusive: Bool = false, sync: Bool = false) throws {
+        let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
+        let fd = open(path, flags, 0o640)
+        guard fd >= 0 else { throw SpoolError("create \(path)") }
+        defer { close(fd) }
+        try FileOps.writeAll(fd, bytes)
+        if sync { try FileOps.fsync(fd, path) }
+    }
+
+    /// Copies a regular file to a new name, durably.
+    public static func copy(_ from: String, to: String) throws {
+        let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard src >= 0 else { throw SpoolError("open \(from)") }
+        defer { close(src) }
+        let dst = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard dst >= 0 else { throw SpoolError("create \(to)") }
+        defer { close(dst) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(src, $0.baseAddress!, $0.count) }
+            if n == 0 { break }
+            guard n > 0 else { throw SpoolError("read \(from)") }
+            try FileOps.writeAll(dst, Array(buf.prefix(n)))
+        }
+        try FileOps.fsync(dst, to)
+    }
+
+    /// rename, or copy-then-unlink across filesystems.
+    public static func move(_ from: String, to: String) throws {
+        if rename(from, to) == 0 { return }
+        guard errno == EXDEV else { throw SpoolError("move \(from)") }
+        try copy(from, to: to)
+        _ = unlink(from)
+    }
+
+    /// A hard link where one filesystem allows it, else a copy.
+    public static func linkOrCopy(_ from: String, to: String) throws {
+        if link(from, to) == 0 { return }
+        try copy(from, to: to)
     }
 }

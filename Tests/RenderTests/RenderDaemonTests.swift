@@ -66,9 +66,6 @@ import Glibc
     }
 }
 
-func count(_ spool: Spool, _ place: Place) -> Int {
-    ((try? spool.list(place)) ?? []).filter { $0.string?.hasSuffix(".json") == true }.count
-}
 
 @Suite struct RenderCacheTests {
     @Test(.timeLimit(.minutes(2)))

@@ -41,9 +41,6 @@ func readyLines(_ dir: TempDir) -> Int {
         .components(separatedBy: "\"msg\":\"ready\"").count - 1
 }
 
-func count(_ spool: Spool, _ place: Place) -> Int {
-    ((try? spool.list(place)) ?? []).filter { $0.string?.hasSuffix(".json") == true }.count
-}
 
 @Suite(.serialized) struct ChaosTests {
     @Test(.timeLimit(.minutes(4)))

@@ -60,19 +60,18 @@ public struct CommandResult: Sendable {
 /// nothing can block on a full pipe).
 public func runCommand(_ path: String, _ args: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
                        timeout: Double = 120) async throws -> CommandResult {
-    let dir = TempDir("mathreel-cmd")
-    let outFD = open(dir.path + "/out", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-    let errFD = open(dir.path + "/err", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-    defer { close(outFD); close(errFD) }
-    let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: outFD, stderr: errFD, newSession: true)
-    guard let status = await child.wait(timeout: timeout) else {
-        child.signalGroup(SIGKILL)
-        _ = await child.wait()
-        throw ChildError(description: "\(path) \(args) did not finish in \(timeout) s")
-    }
-    let out = (try? String(contentsOfFile: dir.path + "/out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: dir.path + "/err", encoding: .utf8)) ?? ""
-    return CommandResult(status: status, stdout: out, stderr: err)
+    let out = try ScratchFile()
+    let err = try ScratchFile()
+    let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: out.fd, stderr: err.fd, newSession: true)
+    let (status, timedOut) = await child.wait(orKillAfter: timeout)
+    if timedOut { throw ChildError(description: "\(path) \(args) did not finish in \(timeout) s") }
+    return CommandResult(status: status, stdout: String(decoding: out.read(limit: 16 << 20), as: UTF8.self),
+                         stderr: String(decoding: err.read(limit: 16 << 20), as: UTF8.self))
+}
+
+/// How many job files a place holds.
+public func count(_ spool: Spool, _ place: Place) -> Int {
+    ((try? spool.list(place)) ?? []).filter { $0.string?.hasSuffix(".json") == true }.count
 }
 
 /// A spool's job files in a place, decoded.

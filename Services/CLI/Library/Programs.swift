@@ -41,33 +41,12 @@ enum Programs {
     /// Runs `path` to completion or `timeout`; output is kept up to 64 KB per stream.
     static func run(_ path: String, _ args: [String], timeout: Double,
                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ProgramResult {
-        let out = try anonymousFile()
-        let err = try anonymousFile()
-        defer { close(out); close(err) }
-        let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: out, stderr: err, newSession: true)
-        var termination = await child.wait(timeout: timeout)
-        if termination == nil {
-            child.signalGroup(SIGKILL)
-            _ = await child.wait()
-            termination = nil
-        }
-        return ProgramResult(termination: termination, stdout: readBack(out), stderr: readBack(err))
-    }
-
-    /// A temporary file already unlinked: nothing to clean up, whatever happens.
-    private static func anonymousFile() throws -> Int32 {
-        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(dir)/mathreel-out-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd < 0 { throw ChildError(description: "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        return fd
-    }
-
-    private static func readBack(_ fd: Int32) -> String {
-        var out = [UInt8](repeating: 0, count: 65_536)
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
-        return String(decoding: out.prefix(max(0, n)), as: UTF8.self)
+        let out = try ScratchFile()
+        let err = try ScratchFile()
+        let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: out.fd, stderr: err.fd, newSession: true)
+        let (end, timedOut) = await child.wait(orKillAfter: timeout)
+        return ProgramResult(termination: timedOut ? nil : end,
+                             stdout: String(decoding: out.read(limit: 65_536), as: UTF8.self),
+                             stderr: String(decoding: err.read(limit: 65_536), as: UTF8.self))
     }
 }

@@ -25,7 +25,7 @@ public struct RenderCache: Sendable {
         for case .string(let name) in files {
             guard name.hasPrefix("video.") || name == "thumbnail.jpg" else { return nil }
             _ = unlink(dir + "/" + name)
-            if link(entry + "/" + name, dir + "/" + name) != 0 && !copy(entry + "/" + name, to: dir + "/" + name) { return nil }
+            if (try? PlainFile.linkOrCopy(entry + "/" + name, to: dir + "/" + name)) == nil { return nil }
         }
         return render
     }
@@ -37,8 +37,8 @@ public struct RenderCache: Sendable {
         guard mkdir(staging, 0o750) == 0 else { return }
         var meta = render
         meta["files"] = .array(files.map(JSONValue.string))
-        var ok = files.allSatisfy { link(dir + "/" + $0, staging + "/" + $0) == 0 || copy(dir + "/" + $0, to: staging + "/" + $0) }
-        ok = ok && write(JSONValue.object(meta).serialized(), to: staging + "/meta.json")
+        var ok = files.allSatisfy { (try? PlainFile.linkOrCopy(dir + "/" + $0, to: staging + "/" + $0)) != nil }
+        ok = ok && (try? PlainFile.write(JSONValue.object(meta).serialized(), to: staging + "/meta.json", exclusive: true, sync: true)) != nil
         // Another render of the same key may have won; either entry is as good.
         if !ok || rename(staging, root + "/" + key) != 0 {
             for f in files + ["meta.json"] { _ = unlink(staging + "/" + f) }
@@ -53,29 +53,5 @@ public struct RenderCache: Sendable {
         var out = [UInt8](repeating: 0, count: 1 << 16)
         let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
         return n > 0 ? Array(out.prefix(n)) : nil
-    }
-
-    private func write(_ bytes: [UInt8], to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
-        return n == bytes.count && fsync(fd) == 0
-    }
-
-    /// A plain copy, for when the state and the spool are on different filesystems.
-    private func copy(_ from: String, to: String) -> Bool {
-        let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard src >= 0 else { return false }
-        defer { close(src) }
-        let dst = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard dst >= 0 else { return false }
-        defer { close(dst) }
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress!, $0.count) }
-            if n == 0 { return fsync(dst) == 0 }
-            if n < 0 || buf.withUnsafeBytes({ Glibc.write(dst, $0.baseAddress!, n) }) != n { return false }
-        }
     }
 }

@@ -55,7 +55,7 @@ public struct Renderer: Sendable {
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
 
-        try write(check.code, to: dir + "/scene.py")
+        try PlainFile.write(Array(check.code.utf8), to: dir + "/scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
         if let hit = cache.serve(key, into: dir) { return served(hit, job) }
@@ -66,7 +66,7 @@ public struct Renderer: Sendable {
         let out = worker.outDir
         defer { PlainDirectory(path: out).map { d in d.list().forEach { d.remove($0) } }; rmdir(out) }
         let result = try await worker.render(request)
-        try? write(result.log, to: dir + "/render.log")
+        try? PlainFile.write(Array(result.log.utf8), to: dir + "/render.log")
 
         if result.timedOut {
             return .fail(job, failure(ErrorCode.renderTimeout, "The animation took longer than \(Int(sandbox.limits.wallSeconds)) s to render. Make it shorter or simpler and send it again."))
@@ -76,7 +76,7 @@ public struct Renderer: Sendable {
         }
         // What the sandbox wrote is untrusted: no links, a regular file, a bounded size.
         let video = out + "/" + file
-        guard file == "video.mp4" || file == "video.webm", let size = regularFile(video) else {
+        guard file == "video.mp4" || file == "video.webm", let size = PlainFile.regularSize(video) else {
             return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video file."))
         }
         guard size <= maxVideoBytes else {
@@ -90,19 +90,19 @@ public struct Renderer: Sendable {
         ffmpeg += ["-map", "0:v:0", "-frames:v", "1", "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"]
         let (end, _, log) = try await sandbox.execute(ffmpeg, outDir: out, wallSeconds: 60)
         if job.options.format == .mp4 {
-            guard end.succeeded, regularFile(out + "/faststart.mp4") != nil, rename(out + "/faststart.mp4", video) == 0 else {
+            guard end.succeeded, PlainFile.regularSize(out + "/faststart.mp4") != nil, rename(out + "/faststart.mp4", video) == 0 else {
                 return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
             }
         }
-        if end.succeeded, regularFile(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
-        for name in made { try move(out + "/" + name, to: dir + "/" + name) }
+        if end.succeeded, PlainFile.regularSize(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
+        for name in made { try PlainFile.move(out + "/" + name, to: dir + "/" + name) }
         let final = dir + "/" + file
         let info = try await Probe.video(final)
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
             return .fail(job, failure(ErrorCode.tooLong, "The video is \(Int(info.duration.rounded())) s long, more than the \(job.options.maxDurationS) s asked for. Shorten the animation (fewer or faster steps)."))
         }
         job.render = [
-            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(regularFile(final) ?? 0),
+            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(PlainFile.regularSize(final) ?? 0),
             "width": .int(Int64(info.width)), "height": .int(Int64(info.height)), "fps": .double(info.fps),
             "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
         ]
@@ -143,49 +143,6 @@ public struct Renderer: Sendable {
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
     }
 
-    /// rename, or a copy when the state (runner output) and the spool are on different filesystems.
-    func move(_ from: String, to: String) throws {
-        if rename(from, to) == 0 { return }
-        guard errno == EXDEV else { throw SpoolError("move \(from)") }
-        let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard src >= 0 else { throw SpoolError("open \(from)") }
-        defer { close(src) }
-        let dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard dst >= 0 else { throw SpoolError("create \(to)") }
-        defer { close(dst) }
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(src, $0.baseAddress!, $0.count) }
-            if n == 0 { break }
-            guard n > 0, buf.withUnsafeBytes({ Glibc.write(dst, $0.baseAddress!, n) }) == n else { throw SpoolError("copy \(from)") }
-        }
-        guard fsync(dst) == 0 else { throw SpoolError("fsync \(to)") }
-        _ = unlink(from)
-    }
-
-    /// The size of a regular file, opened without following a link; nil for anything else.
-    func regularFile(_ path: String) -> Int64? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int64(st.st_size)
-    }
-
-    func write(_ text: String, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SpoolError("create \(path)") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
-            if n <= 0 { throw SpoolError("write \(path)") }
-            off += n
-        }
-    }
-
     /// The worker loop over render/, up to MATHREEL_MAX_CONCURRENT_RENDERS at once.
     static func concurrency(_ config: Config) -> Int {
         max(1, Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -221,11 +178,11 @@ public struct Probe: Sendable {
         let child = try ChildProcess(path: "/usr/bin/ffprobe",
                                      arguments: ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", path],
                                      environment: ["PATH": "/usr/bin:/bin"], stdout: out.fd, newSession: true)
-        guard let end = await child.wait(timeout: 30), end.succeeded,
+        let (end, _) = await child.wait(orKillAfter: 30)
+        guard end.succeeded,
               case .object(let o)? = try? JSONValue.parse(out.read(limit: 1 << 20)),
               case .array(let streams)? = o["streams"],
               let v = streams.compactMap(\.objectValue).first(where: { $0["codec_type"] == .string("video") }) else {
-            child.signalGroup(SIGKILL)
             throw ChildError(description: "ffprobe could not read the video")
         }
         let duration = Double(o["format"]?.objectValue?["duration"]?.stringValue ?? "") ?? 0

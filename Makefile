@@ -23,6 +23,10 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config system
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap
 VENV_INSTALLED ?= /opt/mathreel/venv
 VENV := .venv
+# The Manim environments are made from Debian's Python, never from one under a home
+# directory (pyenv and the like): the render unit cannot see /root or /home
+# (ProtectHome=), and a root daemon's sandbox runs as nobody, who must read it too.
+SYSTEM_PYTHON := /usr/bin/python3
 PYTHON_REQUIREMENTS := requirements.txt
 
 .PHONY: all setup setup-system setup-python build release test bench demo install clean
@@ -42,10 +46,13 @@ setup-system:
 	@command -v $(SWIFT) >/dev/null || { echo "setup: no Swift toolchain on PATH; install Swift 6.x from swift.org first"; exit 1; }
 
 # The Python environment the renderer uses (MATHREEL_PYTHON); its packages are pinned in requirements.txt.
-setup-python: $(VENV)/.installed
+setup-python: setup-system
+	@if [ -f $(VENV)/pyvenv.cfg ] && ! grep -qx "home = $(patsubst %/,%,$(dir $(SYSTEM_PYTHON)))" $(VENV)/pyvenv.cfg; then \
+	  echo "setup: $(VENV) was made from another Python; making it again from $(SYSTEM_PYTHON)"; rm -rf $(VENV); fi
+	@$(MAKE) --no-print-directory $(VENV)/.installed
 
-$(VENV)/.installed: $(PYTHON_REQUIREMENTS) | setup-system
-	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+$(VENV)/.installed: $(PYTHON_REQUIREMENTS)
+	@[ -x $(VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS)
 	$(VENV)/bin/python -c "import manim, sympy; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'in $(VENV)')"
@@ -83,9 +90,9 @@ install: release
 	install -m 0644 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env.example
 	@[ -e $(DESTDIR)$(CONFDIR)/mathreel.env ] || install -m 0640 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env
 	@if [ -z "$(DESTDIR)" ]; then \
-	  [ -x $(VENV_INSTALLED)/bin/python ] || python3 -m venv $(VENV_INSTALLED); \
+	  [ -x $(VENV_INSTALLED)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(VENV_INSTALLED); \
 	  $(VENV_INSTALLED)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS) && echo "installed the Manim environment in $(VENV_INSTALLED)"; \
-	else echo "DESTDIR is set: create the Manim environment on the target with python3 -m venv $(VENV_INSTALLED) && $(VENV_INSTALLED)/bin/pip install -r requirements.txt"; fi
+	else echo "DESTDIR is set: create the Manim environment on the target with $(SYSTEM_PYTHON) -m venv $(VENV_INSTALLED) && $(VENV_INSTALLED)/bin/pip install -r requirements.txt"; fi
 	@echo "next: systemd-sysusers && systemd-tmpfiles --create && chgrp mathreel $(CONFDIR)/mathreel.env && systemctl daemon-reload && systemctl enable --now mathreel.target"
 
 clean:

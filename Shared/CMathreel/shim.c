@@ -49,7 +49,7 @@ int mr_notify(const char *path, const char *message) {
 }
 
 pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
-               int stdin_fd, int stdout_fd, int stderr_fd, int new_session) {
+               int stdin_fd, int stdout_fd, int stderr_fd, const int *extra, int nextra, int new_session) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);
@@ -57,9 +57,11 @@ pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
     if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0);
     if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1);
     if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+    // Descriptors handed on on purpose become 3, 4, ... (the caller keeps them above that range).
+    for (int i = 0; i < nextra; i++) posix_spawn_file_actions_adddup2(&fa, extra[i], 3 + i);
     // Nothing else crosses into the child: a descriptor some library opened without
     // O_CLOEXEC (a file being written, a lock, a socket) must not leak into it.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3 + nextra);
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);

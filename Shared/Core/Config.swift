@@ -29,6 +29,8 @@ public struct Config: Sendable {
     public var directCode = true
     /// How often the janitor sweeps every directory.
     public var janitorInterval: Double = 30
+    /// How often a model's code that failed goes back to codegen/ to be repaired (MATHREEL_MAX_REPAIRS).
+    public var maxRepairs = 2
     public var environment: [String: String]
     /// The Python of the Manim environment (MATHREEL_PYTHON).
     public var python: String
@@ -78,6 +80,12 @@ public struct Config: Sendable {
                 throw ConfigError(description: "MATHREEL_JANITOR_INTERVAL_S must be a positive number of seconds; got '\(raw)'")
             }
             janitorInterval = v
+        }
+        if let raw = env["MATHREEL_MAX_REPAIRS"], !raw.isEmpty {
+            guard let v = Int(raw), (0...10).contains(v) else {
+                throw ConfigError(description: "MATHREEL_MAX_REPAIRS must be a whole number from 0 to 10; got '\(raw)'")
+            }
+            maxRepairs = v
         }
     }
 

@@ -29,16 +29,21 @@ public final class ChildProcess: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Starts `path` with `arguments`. stdin is /dev/null unless given.
+    /// Starts `path` with `arguments`. stdin is /dev/null unless given; `passing` are
+    /// descriptors the child gets as 3, 4, ... (nothing else crosses).
     public init(path: String, arguments: [String], environment: [String: String],
-                stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, newSession: Bool = false) throws {
+                stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1, passing: [Int32] = [], newSession: Bool = false) throws {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var nullFD: Int32 = -1
         if stdin < 0 { nullFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if nullFD >= 0 { close(nullFD) } }
-        let pid = mr_spawn(path, argv, envp, stdin >= 0 ? stdin : nullFD, stdout, stderr, newSession ? 1 : 0)
+        // Copies far above 3 + count, so no dup2 onto 3, 4, ... overwrites one not yet moved.
+        let extra = passing.map { fcntl($0, F_DUPFD_CLOEXEC, 100) }
+        defer { for fd in extra where fd >= 0 { close(fd) } }
+        if extra.contains(where: { $0 < 0 }) { throw ChildError(description: "could not pass a descriptor to \(path): \(String(cString: strerror(errno)))") }
+        let pid = mr_spawn(path, argv, envp, stdin >= 0 ? stdin : nullFD, stdout, stderr, extra, Int32(extra.count), newSession ? 1 : 0)
         if pid < 0 { throw ChildError(description: "could not start \(path): \(String(cString: strerror(-pid)))") }
         self.pid = pid
         OSThread.start { [self] in

@@ -28,6 +28,12 @@ public final class ScratchFile: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// How many bytes it holds now.
+    public var size: Int64 {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
     /// The first `limit` bytes.
     public func read(limit: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)

@@ -54,6 +54,17 @@ public enum PlainFile {
         return info.size
     }
 
+    /// The last `limit` bytes of a regular file (never through a link); empty when unreadable.
+    public static func tail(_ path: String, limit: Int) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else { return [] }
+        var out = [UInt8](repeating: 0, count: Int(min(Int64(limit), info.size)))
+        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(max(0, info.size - Int64(limit)))) }
+        return Array(out.prefix(max(0, n)))
+    }
+
     /// Writes `bytes` as `path` (never through a link); `exclusive` refuses an existing file.
     public static func write(_ bytes: [UInt8], to path: String, exclusive: Bool = false, sync: Bool = false) throws {
         let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
@@ -69,15 +80,22 @@ public enum PlainFile {
         let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard src >= 0 else { throw SpoolError("open \(from)") }
         defer { close(src) }
+        try copy(fd: src, to: to)
+    }
+
+    /// Copies everything an open file holds (from its start) to a new name, durably.
+    public static func copy(fd src: Int32, to: String) throws {
         let dst = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard dst >= 0 else { throw SpoolError("create \(to)") }
         defer { close(dst) }
         var buf = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: off_t = 0
         while true {
-            let n = buf.withUnsafeMutableBytes { read(src, $0.baseAddress!, $0.count) }
+            let n = buf.withUnsafeMutableBytes { pread(src, $0.baseAddress!, $0.count, offset) }
             if n == 0 { break }
-            guard n > 0 else { throw SpoolError("read \(from)") }
+            guard n > 0 else { throw SpoolError("read for \(to)") }
             try FileOps.writeAll(dst, Array(buf.prefix(n)))
+            offset += off_t(n)
         }
         try FileOps.fsync(dst, to)
     }

@@ -27,6 +27,16 @@ import Glibc
         let rejected = try submit("import os\nos.system('id')")
         let long = try submit("self.add(Square())\nself.wait(3)", max: 1)
         let broken = try submit("self.play(Write(Circle()))\nx = 1 / 0")
+        // Code a model wrote: a render error goes back to codegen/ while repairs remain.
+        func model(_ body: String, repairs: Int) throws -> String {
+            var job = Job(kind: .problem, problem: "Plot the parabola y = x^2", code: sceneCode(body), origin: JobOrigin(channel: .file))
+            job.codegen = ["provider": .string("groq"), "repairs": .int(Int64(repairs))]
+            job.record(.rendering, by: "test")
+            try spool.submit(job, to: .render)
+            return job.id
+        }
+        let repairable = try model("self.play(Create(Axes()))\nself.play(Write(undefined_thing))", repairs: 0)
+        let exhausted = try model("self.play(Write(undefined_thing))", repairs: 2)
 
         let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         defer { close(log) }
@@ -36,7 +46,7 @@ import Glibc
         let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
                                       environment: env, stdout: log, stderr: log, newSession: true)
         let done = await waitUntil(timeout: 150, interval: 0.2) {
-            count(spool, .deliver) + count(spool, .failed) == 5
+            count(spool, .deliver) + count(spool, .failed) + count(spool, .codegen) == 7
         }
         daemon.signal(SIGTERM)
         #expect(await daemon.wait(timeout: 15) == .exited(0))
@@ -63,6 +73,18 @@ import Glibc
         #expect(failed[long]?.error?.code == ErrorCode.tooLong)
         #expect(failed[broken]?.error?.code == ErrorCode.renderFailed)
         #expect(failed[broken]?.error?.message.contains("Line 6: ZeroDivisionError") == true, "\(failed[broken]?.error?.message ?? "")")
+        #expect(failed[broken]?.codegen == nil, "a person's own code is not sent for repair")
+
+        let back = try #require(jobs(in: spool, .codegen).first { $0.id == repairable })
+        #expect(back.status == .ai_generating && back.codegen?["repairs"]?.intValue == 1)
+        let repair = try #require(back.codegen?["repair"]?.objectValue)
+        #expect(repair["error_code"] == .string(ErrorCode.renderFailed))
+        #expect(repair["error"]?.stringValue?.contains("Line 6: NameError") == true, "\(repair)")
+        #expect(repair["code"] == .string(back.code ?? "-") && repair["code"]?.stringValue?.contains("undefined_thing") == true)
+        #expect(repair["log_tail"]?.stringValue?.contains("NameError") == true)
+        #expect(back.history.last?.note?.hasPrefix("repair 1 of 2") == true)
+        #expect(failed[exhausted]?.error?.code == ErrorCode.renderFailed, "no repairs left: it fails with the message")
+        #expect(failed[exhausted]?.codegen?["repairs"]?.intValue == 2)
     }
 }
 

@@ -3,6 +3,8 @@
 // daemon's environment finds nothing there.
 import Foundation
 import MathreelCore
+import MathreelDaemon
+import MathreelSpool
 import RenderService
 import Testing
 import TestSupport
@@ -19,15 +21,20 @@ func sceneCode(_ body: String) -> String {
         + body.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
 }
 
-/// Runs `body` as a scene in the sandbox; returns the result and the output directory.
-func render(_ body: String, quality: String = "low", format: String = "mp4", limits: SandboxLimits = SandboxLimits()) async throws -> (SandboxResult, TempDir) {
-    let dir = TempDir("mathreel-render")
-    try FileManager.default.createDirectory(atPath: dir.path + "/out", withIntermediateDirectories: true)
+/// Runs `body` as a scene in the sandbox; returns the result and what came out as the video.
+func render(_ body: String, quality: String = "low", format: String = "mp4", limits: SandboxLimits = SandboxLimits()) async throws -> (SandboxResult, ScratchFile) {
     var sandbox = Sandbox(python: manimPython)
     sandbox.limits = limits
-    let r = try await sandbox.run(["code": .string(sceneCode(body)), "scene": .string("Demo"),
-                                   "quality": .string(quality), "format": .string(format)], outDir: dir.path + "/out")
-    return (r, dir)
+    let worker = try sandbox.start()
+    let r = try await worker.render(["code": .string(sceneCode(body)), "scene": .string("Demo"),
+                                     "quality": .string(quality), "format": .string(format)])
+    return (r, worker.video)
+}
+
+/// Saves what a sandbox wrote as a file in `dir`, for ffprobe.
+func saved(_ video: ScratchFile, in dir: TempDir, as name: String) throws -> String {
+    try PlainFile.copy(fd: video.fd, to: dir.path + "/" + name)
+    return dir.path + "/" + name
 }
 
 func probe(_ file: String) async throws -> JSONObject {
@@ -38,11 +45,10 @@ func probe(_ file: String) async throws -> JSONObject {
 
 @Suite struct SandboxTests {
     @Test func aMathTexSceneBecomesAnH264Video() async throws {
-        let (r, dir) = try await render("eq = MathTex(r\"x^2 - 5x + 6 = 0\")\nself.play(Write(eq))\nself.wait(0.5)")
+        let (r, out) = try await render("eq = MathTex(r\"x^2 - 5x + 6 = 0\")\nself.play(Write(eq))\nself.wait(0.5)")
         #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(3000))")
-        let video = dir.path + "/out/video.mp4"
-        #expect(FileManager.default.fileExists(atPath: video))
-        let info = try await probe(video)
+        let dir = TempDir("mathreel-video")
+        let info = try await probe(try saved(out, in: dir, as: "video.mp4"))
         guard case .array(let streams)? = info["streams"], let v = streams.first?.objectValue else { Issue.record("no stream"); return }
         #expect(v["codec_name"] == .string("h264"))
         #expect(v["height"]?.intValue == 480)
@@ -89,6 +95,25 @@ func probe(_ file: String) async throws -> JSONObject {
         #expect(!r.log.contains("canary-77e1"))
     }
 
+    @Test func everyProcessOfAWaitingRunnerIsUnprivilegedOnTheHost() async throws {
+        let worker = try Sandbox(python: manimPython).start()
+        defer { worker.stop() }
+        // Seen from the host: the runner's whole tree, down to the Python that will run the
+        // scene, runs as nobody when the daemon is root, else as the daemon's own user.
+        let expected = geteuid() == 0 ? Sandbox.nobody : geteuid()
+        var tree: [Int32] = []
+        let ready = await waitUntil(timeout: 30) {
+            tree = descendants(of: worker.pid)
+            return tree.contains { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("-I\0-c") == true }
+        }
+        #expect(ready, "the runner's Python started: \(tree)")
+        for pid in [worker.pid] + tree {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().compactMap { UInt32($0) } ?? []
+            #expect(!uids.isEmpty && uids.allSatisfy { $0 == expected }, "pid \(pid): \(uids)")
+        }
+    }
+
     @Test func aSceneErrorIsReportedWithItsLine() async throws {
         let (r, _) = try await render("self.play(Write(Circle()))\nx = undefined_name + 1")
         #expect(r.report?["ok"] == .bool(false))
@@ -109,7 +134,7 @@ func probe(_ file: String) async throws -> JSONObject {
     @Test(.timeLimit(.minutes(2)))
     func aPoolOfOneServesThreeJobsEachInAFreshProcess() async throws {
         let dir = TempDir("mathreel-pool")
-        let pool = WarmPool(sandbox: Sandbox(python: manimPython), root: dir.path + "/warm", size: 1)
+        let pool = WarmPool(sandbox: Sandbox(python: manimPython), size: 1)
         await pool.fill()
         #expect(await pool.waiting == 1)
         var pids = Set<Int32>()
@@ -119,7 +144,7 @@ func probe(_ file: String) async throws -> JSONObject {
             let r = try await worker.render(["code": .string(sceneCode("self.add(Text(\"job \(i)\"))\nself.wait(0.2)")),
                                              "scene": .string("Demo"), "quality": .string("low"), "format": .string("mp4")])
             #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(1500))")
-            #expect(FileManager.default.fileExists(atPath: worker.outDir + "/video.mp4"))
+            #expect(worker.video.size > 1000, "the video came back through the runner's descriptor")
             #expect(!worker.isAlive, "a runner renders one job and exits")
             pids.insert(worker.pid)
         }
@@ -127,4 +152,11 @@ func probe(_ file: String) async throws -> JSONObject {
         await pool.shutdown()
         #expect(await pool.waiting == 0)
     }
+}
+
+/// Every process below `pid`, from /proc's children lists.
+func descendants(of pid: Int32) -> [Int32] {
+    let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+        .split(separator: " ").compactMap { Int32($0) }
+    return children + children.flatMap { descendants(of: $0) }
 }

@@ -30,19 +30,49 @@ public struct Renderer: Sendable {
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
         self.sandbox = sandbox
         let warm = Int(config.environment["MATHREEL_WARM_WORKERS"] ?? "") ?? Renderer.concurrency(config)
-        pool = WarmPool(sandbox: sandbox, root: config.state + "/warm", size: warm)
+        pool = WarmPool(sandbox: sandbox, size: warm)
     }
 
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
 
     public func step(_ claim: Claim) async throws -> Outcome {
-        var job = try claim.job()
+        let outcome = try await render(try claim.job())
+        guard case .fail(let job, let error) = outcome else { return outcome }
+        return repairOrFail(job, error)
+    }
+
+    /// Failures the code itself caused: a model can be asked to fix these.
+    static let repairable: Set<String> = [ErrorCode.codeRejected, ErrorCode.renderFailed, ErrorCode.renderTimeout,
+                                          ErrorCode.memoryLimit, ErrorCode.tooLong]
+
+    /// A model's code that failed goes back to codegen/ as a repair request (the error,
+    /// the end of the render's log and the failing code) while repairs remain; anything
+    /// else, and a person's own code, fails with the message.
+    public func repairOrFail(_ job: Job, _ error: JobError) -> Outcome {
+        guard job.kind == .problem, let code = job.code, Renderer.repairable.contains(error.code) else { return .fail(job, error) }
+        var job = job
+        var codegen = job.codegen ?? [:]
+        let done = codegen["repairs"]?.intValue ?? 0
+        guard done < config.maxRepairs else { return .fail(job, error) }
+        let log = PlainFile.tail(spool.artifactsPath(job.id) + "/render.log", limit: 64 << 10)
+        let tail = String(decoding: log, as: UTF8.self).split(separator: "\n").suffix(30).joined(separator: "\n")
+        codegen["repairs"] = .int(Int64(done + 1))
+        codegen["repair"] = .object(["error_code": .string(error.code), "error": .string(error.message),
+                                     "log_tail": .string(String(tail.suffix(3000))), "code": .string(code)])
+        job.codegen = codegen
+        job.record(.ai_generating, by: "render", note: "repair \(done + 1) of \(config.maxRepairs): \(error.message.prefix(300))")
+        return .handOn(job, to: .codegen)
+    }
+
+    func render(_ job: Job) async throws -> Outcome {
+        var job = job
         guard let source = job.code, !source.isEmpty else {
             return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))
         }
         job.record(.code_validating, by: "render")
         let dir = spool.artifactsPath(job.id)
         guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
+        _ = unlink(dir + "/render.log")  // an earlier attempt's log must not pass for this one's
         // The very code seen before (same Manim) needs neither the check nor a render.
         let rawKey = checker.installedStamp().map {
             RenderCache.key(code: source, scene: job.extra["scene"]?.stringValue ?? "", quality: job.options.quality,
@@ -62,40 +92,39 @@ public struct Renderer: Sendable {
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let worker = try await pool.take()
-        // The runner's own output directory: only it was writable in the sandbox.
-        let out = worker.outDir
-        defer { PlainDirectory(path: out).map { d in d.list().forEach { d.remove($0) } }; rmdir(out) }
         let result = try await worker.render(request)
         try? PlainFile.write(Array(result.log.utf8), to: dir + "/render.log")
 
         if result.timedOut {
             return .fail(job, failure(ErrorCode.renderTimeout, "The animation took longer than \(Int(sandbox.limits.wallSeconds)) s to render. Make it shorter or simpler and send it again."))
         }
-        guard let report = result.report, report["ok"] == .bool(true), let file = report["file"]?.stringValue else {
-            return .fail(job, describe(result))
-        }
-        // What the sandbox wrote is untrusted: no links, a regular file, a bounded size.
-        let video = out + "/" + file
-        guard file == "video.mp4" || file == "video.webm", let size = PlainFile.regularSize(video) else {
-            return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video file."))
-        }
+        let file = "video." + job.options.format.rawValue
+        guard let report = result.report, report["ok"] == .bool(true) else { return .fail(job, describe(result)) }
+        // What the sandbox wrote is untrusted: it came through our own descriptor, and its size is checked.
+        let size = worker.video.size
+        guard size > 0 else { return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video. Check that the scene plays at least one animation or wait.")) }
         guard size <= maxVideoBytes else {
             return .fail(job, failure(ErrorCode.renderFailed, "The video is \(size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
         }
         // ffmpeg reads the untrusted video inside the sandbox too, in one pass: the mp4
         // remuxed for +faststart (streamable from the first byte), and a JPEG thumbnail.
-        var made = [file]
-        var ffmpeg = ["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/out/" + file]
-        if job.options.format == .mp4 { ffmpeg += ["-map", "0", "-c", "copy", "-movflags", "+faststart", "/out/faststart.mp4"] }
-        ffmpeg += ["-map", "0:v:0", "-frames:v", "1", "-vf", "thumbnail,scale=320:-2", "/out/thumbnail.jpg"]
-        let (end, _, log) = try await sandbox.execute(ffmpeg, outDir: out, wallSeconds: 60)
-        if job.options.format == .mp4 {
-            guard end.succeeded, PlainFile.regularSize(out + "/faststart.mp4") != nil, rename(out + "/faststart.mp4", video) == 0 else {
-                return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
-            }
+        let faststart = try sandbox.outputFile(), thumbnail = try sandbox.outputFile()
+        var ffmpeg = ["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/proc/self/fd/3"]
+        if job.options.format == .mp4 { ffmpeg += ["-map", "0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", "/proc/self/fd/4"] }
+        ffmpeg += ["-map", "0:v:0", "-frames:v", "1", "-vf", "thumbnail,scale=320:-2", "-f", "image2", "-c:v", "mjpeg", "/proc/self/fd/5"]
+        let (end, _, log) = try await sandbox.execute(ffmpeg, files: [worker.video, faststart, thumbnail], wallSeconds: 60)
+        let video = job.options.format == .mp4 ? faststart : worker.video
+        guard end.succeeded || job.options.format != .mp4, video.size > 0 else {
+            return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
         }
-        if end.succeeded, PlainFile.regularSize(out + "/thumbnail.jpg") != nil { made.append("thumbnail.jpg") }
-        for name in made { try PlainFile.move(out + "/" + name, to: dir + "/" + name) }
+        var made = [file]
+        _ = unlink(dir + "/" + file)
+        try PlainFile.copy(fd: video.fd, to: dir + "/" + file)
+        if end.succeeded, thumbnail.size > 0 {
+            _ = unlink(dir + "/thumbnail.jpg")
+            try PlainFile.copy(fd: thumbnail.fd, to: dir + "/thumbnail.jpg")
+            made.append("thumbnail.jpg")
+        }
         let final = dir + "/" + file
         let info = try await Probe.video(final)
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
@@ -139,6 +168,9 @@ public struct Renderer: Sendable {
         let kind = report["error"]?.stringValue ?? "Error"
         let message = report["message"]?.stringValue ?? ""
         if kind == "MemoryError" { return failure(ErrorCode.memoryLimit, "The animation needed more memory than allowed. Use fewer or simpler objects.") }
+        if kind == "BlockingIOError" || message.contains("Resource temporarily unavailable") {
+            return failure(ErrorCode.renderFailed, "The animation tried to start more processes than a render may (\(sandbox.limits.processes)). A scene needs none: remove the process or thread creation.")
+        }
         let line = report["line"]?.intValue.map { "Line \($0): " } ?? ""
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
     }
@@ -159,6 +191,7 @@ public struct Renderer: Sendable {
         let logger = Logger(label: "render")
         let spool = try Spool(root: config.spool)
         let renderer = Renderer(spool: spool, config: config, logger: logger)
+        if let warning = renderer.sandbox.warning { logger.warning("\(warning)") }
         await renderer.pool.fill()
         // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
         try await Daemon.serve([renderer.loop()], name: "render", logger: logger)

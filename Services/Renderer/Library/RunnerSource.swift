@@ -4,8 +4,9 @@ enum RunnerSource {
     static let python = #"""
 # mathreel's render runner, inside the sandbox: imports Manim first (so a warm
 # worker has paid for it before any job arrives), then reads one job as a JSON
-# line on stdin, renders it into /job, copies the video to /out, and prints one
-# JSON line with the result. One job per process: it exits after it.
+# line on stdin, renders it into /job, copies the video into descriptor 3 (an
+# unlinked file of the daemon's), and prints one JSON line with the result. One
+# job per process: it exits after it.
 import json, os, shutil, sys, time, traceback
 
 t0 = time.time()
@@ -20,6 +21,7 @@ job = json.loads(line)
 quality = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality"}[job.get("quality", "low")]
 fmt = job.get("format", "mp4")
 started = time.time()
+runner = os.getpid()
 
 
 def report(**fields):
@@ -41,9 +43,12 @@ try:
         scene.render()
         produced = str(scene.renderer.file_writer.movie_file_path)
     ext = ".webm" if fmt == "webm" else ".mp4"
-    shutil.copyfile(produced, "/out/video" + ext)
+    with open(produced, "rb") as src, os.fdopen(3, "wb", closefd=False) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
     report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3))
 except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
+    if os.getpid() != runner:  # a child the scene forked: only the runner reports
+        os._exit(1)
     tb = traceback.extract_tb(e.__traceback__)
     lines = [fr.lineno for fr in tb if fr.filename == "/job/scene.py"]
     report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,

@@ -20,10 +20,10 @@ int mr_notify(const char *path, const char *message);
 
 // posix_spawn with a clean signal mask, default dispositions and optionally a new
 // session, so a child never inherits the blocked mask of a Swift concurrency thread,
-// and no descriptor but its stdin, stdout and stderr.
+// and no descriptor but its stdin, stdout, stderr and the `extra` ones (as 3, 4, ...).
 // fds: stdin/stdout/stderr for the child (-1 keeps the parent's). Returns pid or -errno.
 pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
-               int stdin_fd, int stdout_fd, int stderr_fd, int new_session);
+               int stdin_fd, int stdout_fd, int stderr_fd, const int *extra, int nextra, int new_session);
 
 // Unblocks every signal in the calling thread and restores default dispositions of
 // SIGPIPE-free daemons: used once at start by daemons that a careless parent spawned.

@@ -89,6 +89,53 @@ import Glibc
 }
 
 
+@Suite struct RenderCrashTests {
+    @Test(.timeLimit(.minutes(3)))
+    func aRendererKilledMidRenderLosesNothingAndRendersTheJobOnce() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        var job = Job(kind: .code, code: sceneCode("self.play(Rotate(Square(), angle=20), run_time=10)"), origin: JobOrigin(channel: .file))
+        job.record(.queued, by: "test")
+        try spool.submit(job, to: .render)
+        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        defer { close(log) }
+        var env = ProcessInfo.processInfo.environment
+        env["MATHREEL_PYTHON"] = manimPython
+        env["MATHREEL_WARM_WORKERS"] = "1"
+        func start() throws -> ChildProcess {
+            try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
+                             environment: env, stdout: log, stderr: log, newSession: true)
+        }
+        let first = try start()
+        // Mid-render: the job is held in active/render and the runner is writing the scene's frames
+        // (seen from the host through the sandbox's root: root in the test may look).
+        let rendering = await waitUntil(timeout: 60, interval: 0.05) {
+            count(spool, .active(.render)) == 1 && descendants(of: first.pid).contains { pid in
+                let frames = "/proc/\(pid)/root/job/media/videos/480p15/partial_movie_files/Demo"
+                return ((try? FileManager.default.contentsOfDirectory(atPath: frames)) ?? []).contains { $0.hasSuffix(".mp4") }
+            }
+        }
+        #expect(rendering, "the render was under way")
+        first.signalGroup(SIGKILL)
+        _ = await first.wait()
+        #expect(count(spool, .active(.render)) == 1, "the job is still held where the dead daemon left it")
+
+        let second = try start()
+        defer { second.signal(SIGKILL) }
+        #expect(await waitUntil(timeout: 90) { count(spool, .deliver) == 1 }, "\((try? String(contentsOfFile: dir.path + "/render.log", encoding: .utf8))?.suffix(2000) ?? "")")
+        second.signal(SIGTERM)
+        #expect(await second.wait(timeout: 15) == .exited(0))
+        let out = try #require(jobs(in: spool, .deliver).first)
+        #expect(out.id == job.id)
+        #expect(out.crashes["render"] == 1)
+        #expect(out.history.contains { $0.note?.contains("worker stopped while holding the job") == true }, "recovery said so")
+        // The dead daemon's progress was never written (a job changes only by renames), so one render shows.
+        #expect(out.history.filter { $0.status == JobStatus.rendering.rawValue }.count == 1)
+        for place in [Place.render, .failed, .active(.render), .deferred(.render)] { #expect(count(spool, place) == 0, "\(place)") }
+        #expect(try await probe(dir.spool + "/artifacts/\(job.id)/video.mp4")["format"] != nil)
+    }
+}
+
 @Suite struct RenderCacheTests {
     @Test(.timeLimit(.minutes(2)))
     func aRepeatIsServedFromTheCacheWithoutRendering() async throws {

@@ -104,7 +104,7 @@ func probe(_ file: String) async throws -> JSONObject {
         var tree: [Int32] = []
         let ready = await waitUntil(timeout: 30) {
             tree = descendants(of: worker.pid)
-            return tree.contains { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("-I\0-c") == true }
+            return tree.contains { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("-I\0-B\0-c") == true }
         }
         #expect(ready, "the runner's Python started: \(tree)")
         for pid in [worker.pid] + tree {
@@ -112,6 +112,26 @@ func probe(_ file: String) async throws -> JSONObject {
             let uids = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().compactMap { UInt32($0) } ?? []
             #expect(!uids.isEmpty && uids.allSatisfy { $0 == expected }, "pid \(pid): \(uids)")
         }
+    }
+
+    @Test func aThreeDSceneAtHighQualityIs1080pAt60fps() async throws {
+        let code = """
+            from manim import *
+
+            class Demo(ThreeDScene):
+                def construct(self):
+                    self.set_camera_orientation(phi=70 * DEGREES, theta=30 * DEGREES)
+                    self.add(ThreeDAxes())
+                    self.play(Create(Cube(side_length=2)), run_time=0.3)
+            """
+        let worker = try Sandbox(python: manimPython).start()
+        let r = try await worker.render(["code": .string(code), "scene": .string("Demo"), "quality": .string("high"), "format": .string("mp4")])
+        #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(2000))")
+        let dir = TempDir("mathreel-video")
+        let info = try await probe(try saved(worker.video, in: dir, as: "video.mp4"))
+        guard case .array(let streams)? = info["streams"], let v = streams.first?.objectValue else { Issue.record("no stream"); return }
+        #expect(v["height"]?.intValue == 1080 && v["width"]?.intValue == 1920)
+        #expect(v["avg_frame_rate"] == .string("60/1"))
     }
 
     @Test func aSceneErrorIsReportedWithItsLine() async throws {
@@ -154,9 +174,13 @@ func probe(_ file: String) async throws -> JSONObject {
     }
 }
 
-/// Every process below `pid`, from /proc's children lists.
+/// Every process below `pid`, from /proc's children lists (one per thread: a child
+/// belongs to the thread that started it).
 func descendants(of pid: Int32) -> [Int32] {
-    let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-        .split(separator: " ").compactMap { Int32($0) }
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    let children = tasks.flatMap { task in
+        ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+    }
     return children + children.flatMap { descendants(of: $0) }
 }

@@ -111,7 +111,7 @@ public struct Sandbox: Sendable {
                 "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns",
                 "--die-with-parent", "--new-session", "--clearenv",
                 "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/job", "--setenv", "LANG", "C.UTF-8",
-                "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "TEXMFVAR", "/job/texmf-var",
+                "--setenv", "TEXMFVAR", "/job/texmf-var",
                 // one render is one core's work: no pool of BLAS threads in every process
                 "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "OPENBLAS_NUM_THREADS", "1",
                 "--ro-bind", "/usr", "/usr",
@@ -127,7 +127,7 @@ public struct Sandbox: Sendable {
         // Set inside the sandbox's own user namespace, the process cap counts only this
         // sandbox's processes, not every process of the daemon's user.
         cmd += ["/usr/bin/prlimit", "--nproc=\(limits.processes)", "--"]
-        return cmd + (program ?? [python, "-I", "-c", RunnerSource.python])
+        return cmd + (program ?? [python, "-I", "-B", "-c", RunnerSource.python])
     }
 
     /// An unlinked file the sandbox may write (and reopen as /proc/self/fd/N).

@@ -9,10 +9,21 @@ struct BenchMain: AsyncParsableCommand {
     @Option(help: "Jobs sent through the no-op chain.") var jobs = 3_000
     @Option(help: "Concurrent claims per stage in the throughput run.") var concurrency = 16
     @Option(help: "Where the benchmark's spool lives (its filesystem is what is measured).") var dir = "/tmp"
+    @Option(help: "Run one section only: spool, render or idle.") var only: String?
 
     func run() async throws {
         Daemon.prepare(name: "bench")
         print("mathreel bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
+        if only == nil || only == "spool" { try await spoolSection() }
+        if only == nil || only == "render" {
+            let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
+            print("")
+            try await runRenderBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+        }
+        if only == nil || only == "idle" { try await idleSection() }
+    }
+
+    func spoolSection() async throws {
         print("")
         print("Spool: jobs through five no-op stages, every hand-on durable (fsync of the new file, then of both directories)")
         print("  spool under \(dir)")
@@ -27,9 +38,9 @@ struct BenchMain: AsyncParsableCommand {
         print(String(format: "  end to end, %d claims per stage:      %.0f jobs/s (%d jobs in %.2f s)", concurrency, rate, r.jobs, r.seconds)
               + "   target >= 500 jobs/s: " + (rate >= 500 ? "met" : "MISSED"))
         print(String(format: "  hand-on latency under that load:      p50 %.2f ms  p99 %.2f ms", p50, p99))
-        print("")
-        let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
-        try await runRenderBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+    }
+
+    func idleSection() async throws {
         print("")
         print("Idle daemons: resident memory after 3 s on an empty spool (target < 20 MB)")
         for daemon in ["mathreel-ingest", "mathreel-janitor", "mathreel-codegen", "mathreel-render", "mathreel-deliver"] {

@@ -23,6 +23,11 @@ public enum Timestamp {
     }
 }
 
+extension Duration {
+    /// As a plain number of seconds (for timings and figures).
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 public enum JobID {
     public static func make() -> String { UUID().uuidString.lowercased() }
     /// A job id is a UUID in its canonical text form.

@@ -31,6 +31,13 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         default: nil
         }
     }
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
     public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
     public var isNull: Bool { self == .null }
 

@@ -28,8 +28,7 @@ public enum NoOpChain {
                 let ms = try await BlockingIO.run {
                     let start = ContinuousClock.now
                     try claim.handOn(onward, to: hop.to)
-                    let d = ContinuousClock.now - start
-                    return Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+                    return (ContinuousClock.now - start).seconds * 1e3
                 }
                 onHandOn(ms)
                 return .handled

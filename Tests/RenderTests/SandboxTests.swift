@@ -154,7 +154,7 @@ func probe(_ file: String) async throws -> JSONObject {
     @Test(.timeLimit(.minutes(2)))
     func aPoolOfOneServesThreeJobsEachInAFreshProcess() async throws {
         let dir = TempDir("mathreel-pool")
-        let pool = WarmPool(sandbox: Sandbox(python: manimPython), size: 1)
+        let pool = WarmPool(sandbox: Sandbox(python: manimPython), size: 1, cores: 4)
         await pool.fill()
         #expect(await pool.waiting == 1)
         var pids = Set<Int32>()
@@ -166,9 +166,19 @@ func probe(_ file: String) async throws -> JSONObject {
             #expect(r.report?["ok"] == .bool(true), "\(r.log.suffix(1500))")
             #expect(worker.video.size > 1000, "the video came back through the runner's descriptor")
             #expect(!worker.isAlive, "a runner renders one job and exits")
+            await pool.finished()
             pids.insert(worker.pid)
         }
         #expect(pids.count == 3)
+        // With every core but one busy rendering, no import starts until a render ends.
+        let tight = WarmPool(sandbox: Sandbox(python: manimPython), size: 2, cores: 2)
+        await tight.fill()
+        let a = try await tight.take()
+        #expect(await tight.waiting == 1, "taking one leaves one; the replacement waits for a free core")
+        await tight.finished()
+        #expect(await tight.waiting == 2)
+        a.stop()
+        await tight.shutdown()
         await pool.shutdown()
         #expect(await pool.waiting == 0)
     }

@@ -70,6 +70,7 @@ public struct Renderer: Sendable {
             return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))
         }
         job.record(.code_validating, by: "render")
+        let started = ContinuousClock.now
         let dir = spool.artifactsPath(job.id)
         guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
         _ = unlink(dir + "/render.log")  // an earlier attempt's log must not pass for this one's
@@ -78,21 +79,41 @@ public struct Renderer: Sendable {
             RenderCache.key(code: source, scene: job.extra["scene"]?.stringValue ?? "", quality: job.options.quality,
                             format: job.options.format, manim: "raw " + $0)
         }
-        if let rawKey, let hit = cache.serve(rawKey, into: dir) { return served(hit, job) }
+        if let rawKey, let hit = cache.serve(rawKey, into: dir) { return served(hit, job, since: started) }
         let check = try await checker.check(source, scene: job.extra["scene"]?.stringValue)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
+        let checked = ContinuousClock.now
 
         try PlainFile.write(Array(check.code.utf8), to: dir + "/scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
-        if let hit = cache.serve(key, into: dir) { return served(hit, job) }
-        let request: JSONObject = ["code": .string(check.code), "scene": .string(scene),
+        if let hit = cache.serve(key, into: dir) { return served(hit, job, since: started) }
+        let request: JSONObject = ["code": .string(check.code), "scene": .string(scene), "threads": .int(Int64(encoderThreads)),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let worker = try await pool.take()
+        // The render's cores are busy until its video is stored: only then may a replacement import.
+        do {
+            let outcome = try await produce(job, worker: worker, request: request, key: key, rawKey: rawKey, scene: scene,
+                                            started: started, checked: checked)
+            await pool.finished()
+            return outcome
+        } catch {
+            await pool.finished()
+            throw error
+        }
+    }
+
+    /// The render itself in the runner's sandbox, ffprobe and ffmpeg's pass in another, the
+    /// files stored in the job's artifacts and the cache.
+    func produce(_ job: Job, worker: SandboxWorker, request: JSONObject, key: String, rawKey: String?, scene: String,
+                 started: ContinuousClock.Instant, checked: ContinuousClock.Instant) async throws -> Outcome {
+        var job = job
+        let dir = spool.artifactsPath(job.id)
         let result = try await worker.render(request)
+        let rendered = ContinuousClock.now
         try? PlainFile.write(Array(result.log.utf8), to: dir + "/render.log")
 
         if result.timedOut {
@@ -106,13 +127,20 @@ public struct Renderer: Sendable {
         guard size <= maxVideoBytes else {
             return .fail(job, failure(ErrorCode.renderFailed, "The video is \(size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
         }
-        // ffmpeg reads the untrusted video inside the sandbox too, in one pass: the mp4
-        // remuxed for +faststart (streamable from the first byte), and a JPEG thumbnail.
-        let faststart = try sandbox.outputFile(), thumbnail = try sandbox.outputFile()
-        var ffmpeg = ["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/proc/self/fd/3"]
-        if job.options.format == .mp4 { ffmpeg += ["-map", "0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", "/proc/self/fd/4"] }
-        ffmpeg += ["-map", "0:v:0", "-frames:v", "1", "-vf", "thumbnail,scale=320:-2", "-f", "image2", "-c:v", "mjpeg", "/proc/self/fd/5"]
-        let (end, _, log) = try await sandbox.execute(ffmpeg, files: [worker.video, faststart, thumbnail], wallSeconds: 60)
+        // The untrusted video is read inside a fresh sandbox too: ffprobe for the metadata,
+        // side by side with one ffmpeg pass that remuxes the mp4 for +faststart (streamable
+        // from the first byte) and takes the last frame (the answer) as a JPEG thumbnail.
+        let faststart = try sandbox.outputFile(), thumbnail = try sandbox.outputFile(), probed = try sandbox.outputFile()
+        var ffmpeg = "/usr/bin/ffmpeg -v error -y -i /proc/self/fd/3 -sseof -0.3 -i /proc/self/fd/3"
+        if job.options.format == .mp4 { ffmpeg += " -map 0 -c copy -movflags +faststart -f mp4 /proc/self/fd/4" }
+        ffmpeg += " -map 1:v:0 -frames:v 1 -vf scale=320:-2 -f image2 -c:v mjpeg /proc/self/fd/5"
+        let script = "/usr/bin/ffprobe -v error -print_format json -show_streams -show_format /proc/self/fd/3 >&6 & p=$!; "
+            + ffmpeg + "; f=$?; wait $p || exit 9; exit $f"
+        let (end, _, log) = try await sandbox.execute(["/bin/sh", "-c", script], files: [worker.video, faststart, thumbnail, probed], wallSeconds: 60)
+        let posted = ContinuousClock.now
+        guard let info = Probe(json: probed.read(limit: 1 << 20)) else {
+            return .fail(job, failure(ErrorCode.renderFailed, "The render left a file that is not a readable video. Check the scene and send it again."))
+        }
         let video = job.options.format == .mp4 ? faststart : worker.video
         guard end.succeeded || job.options.format != .mp4, video.size > 0 else {
             return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
@@ -126,7 +154,6 @@ public struct Renderer: Sendable {
             made.append("thumbnail.jpg")
         }
         let final = dir + "/" + file
-        let info = try await Probe.video(final)
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
             return .fail(job, failure(ErrorCode.tooLong, "The video is \(Int(info.duration.rounded())) s long, more than the \(job.options.maxDurationS) s asked for. Shorten the animation (fewer or faster steps)."))
         }
@@ -134,6 +161,11 @@ public struct Renderer: Sendable {
             "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(PlainFile.regularSize(final) ?? 0),
             "width": .int(Int64(info.width)), "height": .int(Int64(info.height)), "fps": .double(info.fps),
             "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
+            // the check; the sandbox's wall time (the scene's own render_s plus any wait for the
+            // runner's import); ffprobe and ffmpeg's pass in their sandbox; the durable copies
+            "timings": .object(["check_s": .double((checked - started).seconds), "sandbox_s": .double((rendered - checked).seconds),
+                                "post_s": .double((posted - rendered).seconds), "store_s": .double((ContinuousClock.now - posted).seconds),
+                                "total_s": .double((ContinuousClock.now - started).seconds)]),
         ]
         if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
         cache.store(key, from: dir, files: made, render: job.render ?? [:])
@@ -142,7 +174,7 @@ public struct Renderer: Sendable {
     }
 
     /// The job onward with a cached render's files, now in its own artifacts.
-    func served(_ hit: JSONObject, _ job: Job) -> Outcome {
+    func served(_ hit: JSONObject, _ job: Job, since started: ContinuousClock.Instant) -> Outcome {
         var job = job
         var render = hit
         if case .array(let files)? = hit["files"] {
@@ -152,6 +184,7 @@ public struct Renderer: Sendable {
         }
         render["files"] = nil
         render["cache_hit"] = .bool(true)
+        render["timings"] = .object(["total_s": .double((ContinuousClock.now - started).seconds)])
         job.render = render
         return .handOn(job, to: .deliver)
     }
@@ -175,6 +208,9 @@ public struct Renderer: Sendable {
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
     }
 
+    /// Each render's encoder threads: the cores shared among the renders that may run at once.
+    var encoderThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) / Renderer.concurrency(config)) }
+
     /// The worker loop over render/, up to MATHREEL_MAX_CONCURRENT_RENDERS at once.
     static func concurrency(_ config: Config) -> Int {
         max(1, Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -192,7 +228,12 @@ public struct Renderer: Sendable {
         let spool = try Spool(root: config.spool)
         let renderer = Renderer(spool: spool, config: config, logger: logger)
         if let warning = renderer.sandbox.warning { logger.warning("\(warning)") }
+        _ = Spool.makeDirectoriesIfMissing(config.state)
         await renderer.pool.fill()
+        // The check reads the installed Manim's names once (an import, about a second) and
+        // caches them in the state directory: done now, not on the first person's job.
+        let checker = renderer.checker
+        Task { _ = try? await checker.check("from manim import *\n\nclass Warm(Scene):\n    def construct(self):\n        pass\n") }
         // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
         try await Daemon.serve([renderer.loop()], name: "render", logger: logger)
         await renderer.pool.shutdown()
@@ -206,21 +247,14 @@ public struct Probe: Sendable {
     public let height: Int
     public let fps: Double
 
-    public static func video(_ path: String) async throws -> Probe {
-        let out = try ScratchFile()
-        let child = try ChildProcess(path: "/usr/bin/ffprobe",
-                                     arguments: ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", path],
-                                     environment: ["PATH": "/usr/bin:/bin"], stdout: out.fd, newSession: true)
-        let (end, _) = await child.wait(orKillAfter: 30)
-        guard end.succeeded,
-              case .object(let o)? = try? JSONValue.parse(out.read(limit: 1 << 20)),
-              case .array(let streams)? = o["streams"],
-              let v = streams.compactMap(\.objectValue).first(where: { $0["codec_type"] == .string("video") }) else {
-            throw ChildError(description: "ffprobe could not read the video")
-        }
-        let duration = Double(o["format"]?.objectValue?["duration"]?.stringValue ?? "") ?? 0
+    /// From `ffprobe -print_format json -show_streams -show_format`; nil without a video stream.
+    public init?(json: [UInt8]) {
+        guard case .object(let o)? = try? JSONValue.parse(json), case .array(let streams)? = o["streams"],
+              let v = streams.compactMap(\.objectValue).first(where: { $0["codec_type"] == .string("video") }) else { return nil }
+        duration = Double(o["format"]?.objectValue?["duration"]?.stringValue ?? "") ?? 0
         let rate = (v["avg_frame_rate"]?.stringValue ?? "0/1").split(separator: "/").compactMap { Double($0) }
-        return Probe(duration: duration, width: v["width"]?.intValue ?? 0, height: v["height"]?.intValue ?? 0,
-                     fps: rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0)
+        width = v["width"]?.intValue ?? 0
+        height = v["height"]?.intValue ?? 0
+        fps = rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0
     }
 }

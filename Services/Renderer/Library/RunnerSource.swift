@@ -35,9 +35,11 @@ try:
     import importlib.util
     spec = importlib.util.spec_from_file_location("scene", "/job/scene.py")
     module = importlib.util.module_from_spec(spec)
-    with tempconfig({"quality": quality, "media_dir": "/job/media", "format": fmt, "disable_caching": True,
-                     "progress_bar": "none", "verbosity": "WARNING", "output_file": "video",
-                     "write_to_movie": True}):
+    settings = {"quality": quality, "media_dir": "/job/media", "format": fmt, "disable_caching": True,
+                "progress_bar": "none", "verbosity": "WARNING", "output_file": "video", "write_to_movie": True}
+    if job.get("threads"):  # the encoder's share of the cores (renders run side by side)
+        settings["video_encoder_options"] = {"threads": str(int(job["threads"]))}
+    with tempconfig(settings):
         spec.loader.exec_module(module)
         scene = getattr(module, job["scene"])()
         scene.render()
@@ -46,6 +48,7 @@ try:
     with open(produced, "rb") as src, os.fdopen(3, "wb", closefd=False) as dst:
         shutil.copyfileobj(src, dst, 1 << 20)
     report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3))
+    os._exit(0)  # the video and the report are out: skip the interpreter's slow teardown
 except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
     if os.getpid() != runner:  # a child the scene forked: only the runner reports
         os._exit(1)
@@ -53,6 +56,6 @@ except BaseException as e:  # noqa: everything is reported, including SystemExit
     lines = [fr.lineno for fr in tb if fr.filename == "/job/scene.py"]
     report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,
            render_s=round(time.time() - started, 3))
-    sys.exit(1)
+    os._exit(1)
 """#
 }

@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
-        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
+        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),
 
         // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.

@@ -134,6 +134,23 @@ func probe(_ file: String) async throws -> JSONObject {
         #expect(v["avg_frame_rate"] == .string("60/1"))
     }
 
+    @Test func aRootDaemonStepsDownUnlessThePythonIsClosedToOthers() throws {
+        let open = Sandbox(python: manimPython)
+        let dir = TempDir("mathreel-closed")
+        try FileManager.default.createDirectory(atPath: dir.path + "/venv/bin", withIntermediateDirectories: true)
+        chmod(dir.path, 0o700)
+        let closed = Sandbox(python: dir.path + "/venv/bin/python")
+        if geteuid() == 0 {
+            #expect(open.stepDownTo == Sandbox.nobody && open.warning == nil)
+            #expect(closed.stepDownTo == nil)
+            #expect(closed.warning?.contains(dir.path) == true, "the warning names the closed directory: \(closed.warning ?? "")")
+            #expect(open.command().contains("/usr/bin/setpriv") && !closed.command().contains("/usr/bin/setpriv"))
+        } else {
+            #expect(open.stepDownTo == nil && closed.stepDownTo == nil && closed.warning == nil, "not root: nothing to step down from")
+        }
+        #expect(open.command().contains("--nproc=\(SandboxLimits().processes)"))
+    }
+
     @Test func aSceneErrorIsReportedWithItsLine() async throws {
         let (r, _) = try await render("self.play(Write(Circle()))\nx = undefined_name + 1")
         #expect(r.report?["ok"] == .bool(false))

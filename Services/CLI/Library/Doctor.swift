@@ -6,6 +6,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import RenderService
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,8 +22,11 @@ struct Doctor: AsyncParsableCommand {
         let ok: Bool
         let detail: String
         var fix: String?
+        /// Works, but not as it should: printed, not counted as a failure.
+        var warning = false
 
         static func ok(_ name: String, _ detail: String) -> Check { Check(name: name, ok: true, detail: detail) }
+        static func warn(_ name: String, _ detail: String, fix: String) -> Check { Check(name: name, ok: true, detail: detail, fix: fix, warning: true) }
         static func fail(_ name: String, _ detail: String, fix: String) -> Check { Check(name: name, ok: false, detail: detail, fix: fix) }
     }
 
@@ -38,7 +42,7 @@ struct Doctor: AsyncParsableCommand {
             config = try Config(environment: ["MATHREEL_SPOOL": daemon.spool ?? env["MATHREEL_SPOOL"] ?? "", "MATHREEL_STATE": daemon.state ?? env["MATHREEL_STATE"] ?? ""])
         }
         print(checks[0])
-        for check in [manim, ffmpeg, latex, dvisvgm, bwrap] {
+        for check in [manim, ffmpeg, latex, dvisvgm, bwrap, sandbox] {
             let c = await check(env)
             print(c)
             checks.append(c)
@@ -58,8 +62,8 @@ struct Doctor: AsyncParsableCommand {
 
     // Printed as each finishes, so a slow check does not hide the others' answers.
     private func print(_ c: Check) {
-        Out.line((c.ok ? "ok   " : "FAIL ") + c.name + ": " + c.detail)
-        if let fix = c.fix, !c.ok { Out.line("     fix: " + fix) }
+        Out.line((c.warning ? "warn " : c.ok ? "ok   " : "FAIL ") + c.name + ": " + c.detail)
+        if let fix = c.fix, !c.ok || c.warning { Out.line("     fix: " + fix) }
     }
 
     // MARK: Programs
@@ -91,14 +95,40 @@ struct Doctor: AsyncParsableCommand {
         await tool("dvisvgm", ["--version"], env: env, fix: Self.texFix)
     }
 
+    static let usernsFix = "allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 and later: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap), or run in a VM/container that permits them"
+
     func bwrap(_ env: [String: String]) async -> Check {
         guard let exe = Programs.find("bwrap", environment: env) else {
             return .fail("bwrap", "bwrap (bubblewrap, the render sandbox) is not installed", fix: "sudo apt-get install bubblewrap (or `make setup`)")
         }
         return await program("bwrap", exe, ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"], timeout: 20,
-                             fix: "bwrap cannot create namespaces here: allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 and later: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap), or run in a VM/container that permits them") { _ in
+                             fix: "bwrap cannot create namespaces here: " + Self.usernsFix) { _ in
             "\(exe) can build a sandbox"
         }
+    }
+
+    /// The renderer's own sandbox, as every render gets it, importing Manim inside.
+    func sandbox(_ env: [String: String]) async -> Check {
+        let python = Config.python(env)
+        guard access(python, X_OK) == 0 else { return .fail("sandbox", "no Python at \(python) to start in it", fix: "make setup") }
+        let sandbox = Sandbox(python: python)
+        let who = sandbox.stepDownTo.map { "uid \($0) (nobody, stepped down from root)" } ?? "uid \(geteuid())"
+        let result: (Termination, Bool, String)
+        do {
+            result = try await sandbox.execute([sandbox.python, "-I", "-c", "import manim, sympy; print(manim.__version__)"], wallSeconds: 60)
+        } catch {
+            return .fail("sandbox", "the render sandbox could not start: \(error)", fix: "sudo apt-get install bubblewrap util-linux (or `make setup`)")
+        }
+        let (end, timedOut, log) = result
+        guard end.succeeded, !timedOut else {
+            let why = log.split(separator: "\n").suffix(2).joined(separator: " / ")
+            return .fail("sandbox", "a sandboxed Python could not import Manim (\(timedOut ? "timed out" : "\(end)")): \(why)",
+                         fix: why.contains("bwrap") ? Self.usernsFix : "check that every directory of \(python)'s environment is readable by others, or run `make setup` again")
+        }
+        if let warning = sandbox.warning {
+            return .warn("sandbox", warning, fix: "run the daemons as the mathreel user (`make install`, then the systemd units), or keep the checkout outside /root")
+        }
+        return .ok("sandbox", "renders run as \(who) with no network, a cleared environment and at most \(sandbox.limits.processes) processes; Manim imports inside")
     }
 
     private func tool(_ name: String, _ args: [String], env: [String: String], fix: String) async -> Check {

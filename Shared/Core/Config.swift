@@ -31,6 +31,8 @@ public struct Config: Sendable {
     public var janitorInterval: Double = 30
     /// How often a model's code that failed goes back to codegen/ to be repaired (MATHREEL_MAX_REPAIRS).
     public var maxRepairs = 2
+    /// A rendered video larger than this fails instead of being delivered (MATHREEL_MAX_VIDEO_BYTES).
+    public var maxVideoBytes: Int64 = 50 << 20
     public var environment: [String: String]
     /// The Python of the Manim environment (MATHREEL_PYTHON).
     public var python: String
@@ -86,6 +88,12 @@ public struct Config: Sendable {
                 throw ConfigError(description: "MATHREEL_MAX_REPAIRS must be a whole number from 0 to 10; got '\(raw)'")
             }
             maxRepairs = v
+        }
+        if let raw = env["MATHREEL_MAX_VIDEO_BYTES"], !raw.isEmpty {
+            guard let v = Int64(raw), v > 0 else {
+                throw ConfigError(description: "MATHREEL_MAX_VIDEO_BYTES must be a positive whole number of bytes; got '\(raw)'")
+            }
+            maxVideoBytes = v
         }
     }
 

@@ -45,24 +45,12 @@ import Glibc
             ("manim's modules", "import manim\nmanim.utils.file_ops.os.system('id')", rejected),
         ]
         var expected: [String: (String, [String])] = [:]
-        for (name, body, codes) in cases {
-            var job = Job(kind: .code, code: sceneCode(body), origin: JobOrigin(channel: .api))
-            job.record(.queued, by: "test")
-            try spool.submit(job, to: .render)
-            expected[job.id] = (name, codes)
-        }
-        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        defer { close(log) }
+        for (name, body, codes) in cases { expected[try submitCode(spool, body, channel: .api)] = (name, codes) }
         let canary = "canary-\(JobID.make())"
-        var env = ProcessInfo.processInfo.environment
-        env["MATHREEL_PYTHON"] = manimPython
-        env["MATHREEL_RENDER_TIMEOUT_S"] = "6"
-        env["GROQ_API_KEY"] = canary
-        let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
-                                      environment: env, stdout: log, stderr: log, newSession: true)
-        defer { daemon.signal(SIGKILL) }
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_RENDER_TIMEOUT_S": "6", "GROQ_API_KEY": canary])
+        defer { daemon.child.signal(SIGKILL) }
         let all = await waitUntil(timeout: 150, interval: 0.2) { count(spool, .failed) + count(spool, .deliver) == cases.count }
-        #expect(all, "\((try? String(contentsOfFile: dir.path + "/render.log", encoding: .utf8))?.suffix(3000) ?? "")")
+        #expect(all, "\(daemon.log)")
         for job in jobs(in: spool, .failed) {
             guard let (name, codes) = expected[job.id] else { continue }
             #expect(codes.contains(job.error?.code ?? "-"), "\(name): \(job.error?.code ?? "none"): \(job.error?.message ?? "")")
@@ -71,12 +59,9 @@ import Glibc
         #expect(count(spool, .deliver) == 0, "no hostile job produced a video")
 
         // Still serving: a good job after all of that.
-        var good = Job(kind: .code, code: sceneCode("self.add(Square())\nself.wait(0.2)"), origin: JobOrigin(channel: .api))
-        good.record(.queued, by: "test")
-        try spool.submit(good, to: .render)
+        try submitCode(spool, "self.add(Square())\nself.wait(0.2)", channel: .api)
         #expect(await waitUntil(timeout: 60) { count(spool, .deliver) == 1 })
-        daemon.signal(SIGTERM)
-        #expect(await daemon.wait(timeout: 15) == .exited(0))
+        #expect(await daemon.stop() == .exited(0))
         let found = try await runCommand("/usr/bin/grep", ["-rl", canary, dir.spool, dir.state])
         #expect(found.stdout.isEmpty, "the canary secret reached: \(found.stdout)")
     }

@@ -16,11 +16,7 @@ import Glibc
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         func submit(_ body: String, max: Int = 30, format: VideoFormat = .mp4) throws -> String {
-            var job = Job(kind: .code, code: sceneCode(body), options: JobOptions(quality: .low, format: format, maxDurationS: max),
-                          origin: JobOrigin(channel: .file))
-            job.record(.queued, by: "test")
-            try spool.submit(job, to: .render)
-            return job.id
+            try submitCode(spool, body, options: JobOptions(quality: .low, format: format, maxDurationS: max))
         }
         let good = try submit("self.play(Create(Axes().plot(lambda x: x**2 - 5*x + 6, x_range=[0, 5])))\nself.play(ShowCreation(Circle()))")
         let webm = try submit("self.add(Text(\"webm\"))\nself.wait(0.5)", format: .webm)
@@ -38,19 +34,12 @@ import Glibc
         let repairable = try model("self.play(Create(Axes()))\nself.play(Write(undefined_thing))", repairs: 0)
         let exhausted = try model("self.play(Write(undefined_thing))", repairs: 2)
 
-        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        defer { close(log) }
-        var env = ProcessInfo.processInfo.environment
-        env["MATHREEL_PYTHON"] = manimPython
-        env["MATHREEL_STATE"] = dir.state
-        let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
-                                      environment: env, stdout: log, stderr: log, newSession: true)
+        let daemon = try RenderDaemon.start(dir)
         let done = await waitUntil(timeout: 150, interval: 0.2) {
             count(spool, .deliver) + count(spool, .failed) + count(spool, .codegen) == 7
         }
-        daemon.signal(SIGTERM)
-        #expect(await daemon.wait(timeout: 15) == .exited(0))
-        #expect(done, "\((try? String(contentsOfFile: dir.path + "/render.log", encoding: .utf8)) ?? "")")
+        #expect(await daemon.stop() == .exited(0))
+        #expect(done, "\(daemon.log)")
 
         let delivered = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
         let failed = Dictionary(uniqueKeysWithValues: jobs(in: spool, .failed).map { ($0.id, $0) })
@@ -94,45 +83,51 @@ import Glibc
     func aRendererKilledMidRenderLosesNothingAndRendersTheJobOnce() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
-        var job = Job(kind: .code, code: sceneCode("self.play(Rotate(Square(), angle=20), run_time=10)"), origin: JobOrigin(channel: .file))
-        job.record(.queued, by: "test")
-        try spool.submit(job, to: .render)
-        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        defer { close(log) }
-        var env = ProcessInfo.processInfo.environment
-        env["MATHREEL_PYTHON"] = manimPython
-        env["MATHREEL_WARM_WORKERS"] = "1"
-        func start() throws -> ChildProcess {
-            try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
-                             environment: env, stdout: log, stderr: log, newSession: true)
-        }
+        let id = try submitCode(spool, "self.play(Rotate(Square(), angle=20), run_time=10)")
+        func start() throws -> RenderDaemon { try RenderDaemon.start(dir, ["MATHREEL_WARM_WORKERS": "1"]) }
         let first = try start()
         // Mid-render: the job is held in active/render and the runner is writing the scene's frames
         // (seen from the host through the sandbox's root: root in the test may look).
         let rendering = await waitUntil(timeout: 60, interval: 0.05) {
-            count(spool, .active(.render)) == 1 && descendants(of: first.pid).contains { pid in
+            count(spool, .active(.render)) == 1 && descendants(of: first.child.pid).contains { pid in
                 let frames = "/proc/\(pid)/root/job/media/videos/480p15/partial_movie_files/Demo"
                 return ((try? FileManager.default.contentsOfDirectory(atPath: frames)) ?? []).contains { $0.hasSuffix(".mp4") }
             }
         }
         #expect(rendering, "the render was under way")
-        first.signalGroup(SIGKILL)
-        _ = await first.wait()
+        first.child.signalGroup(SIGKILL)
+        _ = await first.child.wait()
         #expect(count(spool, .active(.render)) == 1, "the job is still held where the dead daemon left it")
 
         let second = try start()
-        defer { second.signal(SIGKILL) }
-        #expect(await waitUntil(timeout: 90) { count(spool, .deliver) == 1 }, "\((try? String(contentsOfFile: dir.path + "/render.log", encoding: .utf8))?.suffix(2000) ?? "")")
-        second.signal(SIGTERM)
-        #expect(await second.wait(timeout: 15) == .exited(0))
+        defer { second.child.signal(SIGKILL) }
+        #expect(await waitUntil(timeout: 90) { count(spool, .deliver) == 1 }, "\(second.log)")
+        #expect(await second.stop() == .exited(0))
         let out = try #require(jobs(in: spool, .deliver).first)
-        #expect(out.id == job.id)
+        #expect(out.id == id)
         #expect(out.crashes["render"] == 1)
         #expect(out.history.contains { $0.note?.contains("worker stopped while holding the job") == true }, "recovery said so")
         // The dead daemon's progress was never written (a job changes only by renames), so one render shows.
         #expect(out.history.filter { $0.status == JobStatus.rendering.rawValue }.count == 1)
         for place in [Place.render, .failed, .active(.render), .deferred(.render)] { #expect(count(spool, place) == 0, "\(place)") }
-        #expect(try await probe(dir.spool + "/artifacts/\(job.id)/video.mp4")["format"] != nil)
+        #expect(try await probe(dir.spool + "/artifacts/\(id)/video.mp4")["format"] != nil)
+    }
+}
+
+@Suite struct RenderLimitTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aVideoOverTheSizeLimitFailsClearly() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let id = try submitCode(spool, "self.play(Create(Circle()))")
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_MAX_VIDEO_BYTES": "2000", "MATHREEL_WARM_WORKERS": "1"])
+        defer { daemon.child.signal(SIGKILL) }
+        #expect(await waitUntil(timeout: 60) { count(spool, .failed) == 1 }, "\(daemon.log)")
+        let job = try #require(jobs(in: spool, .failed).first)
+        #expect(job.id == id && job.error?.code == ErrorCode.renderFailed)
+        #expect(job.error?.message.contains("more than the 1 KB allowed") == true)
+        #expect(job.error?.message.contains("allowed. Use a lower quality or a shorter animation.") == true, "\(job.error?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(id)/video.mp4"), "nothing oversized was stored")
     }
 }
 
@@ -142,26 +137,16 @@ import Glibc
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         func submit(_ quality: Quality) throws -> String {
-            var job = Job(kind: .code, code: sceneCode("self.play(Write(MathTex(r\"a^2 + b^2 = c^2\")))"),
-                          options: JobOptions(quality: quality), origin: JobOrigin(channel: .file))
-            job.record(.queued, by: "test")
-            try spool.submit(job, to: .render)
-            return job.id
+            try submitCode(spool, "self.play(Write(MathTex(r\"a^2 + b^2 = c^2\")))", options: JobOptions(quality: quality))
         }
-        let log = open(dir.path + "/render.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        defer { close(log) }
-        var env = ProcessInfo.processInfo.environment
-        env["MATHREEL_PYTHON"] = manimPython
-        let daemon = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
-                                      environment: env, stdout: log, stderr: log, newSession: true)
-        defer { daemon.signal(SIGKILL) }
+        let daemon = try RenderDaemon.start(dir)
+        defer { daemon.child.signal(SIGKILL) }
         let first = try submit(.low)
         #expect(await waitUntil(timeout: 60) { count(spool, .deliver) == 1 })
         let again = try submit(.low)
         let other = try submit(.medium)
         #expect(await waitUntil(timeout: 60) { count(spool, .deliver) == 3 })
-        daemon.signal(SIGTERM)
-        #expect(await daemon.wait(timeout: 15) == .exited(0))
+        #expect(await daemon.stop() == .exited(0))
 
         let out = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
         #expect(out[first]?.render?["cache_hit"] == .bool(false))

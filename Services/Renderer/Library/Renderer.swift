@@ -19,8 +19,6 @@ public struct Renderer: Sendable {
     public let cache: RenderCache
     public let pool: WarmPool
     public let logger: Logger
-    /// A video larger than this fails clearly instead of being delivered.
-    public var maxVideoBytes: Int64 = 50 << 20
 
     public init(spool: Spool, config: Config, logger: Logger) {
         self.spool = spool; self.config = config; self.logger = logger
@@ -124,8 +122,8 @@ public struct Renderer: Sendable {
         // What the sandbox wrote is untrusted: it came through our own descriptor, and its size is checked.
         let size = worker.video.size
         guard size > 0 else { return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video. Check that the scene plays at least one animation or wait.")) }
-        guard size <= maxVideoBytes else {
-            return .fail(job, failure(ErrorCode.renderFailed, "The video is \(size >> 20) MB, more than the \(maxVideoBytes >> 20) MB allowed. Use a lower quality or a shorter animation."))
+        guard size <= config.maxVideoBytes else {
+            return .fail(job, failure(ErrorCode.renderFailed, "The video is \(Renderer.megabytes(size)), more than the \(Renderer.megabytes(config.maxVideoBytes)) allowed. Use a lower quality or a shorter animation."))
         }
         // The untrusted video is read inside a fresh sandbox too: ffprobe for the metadata,
         // side by side with one ffmpeg pass that remuxes the mp4 for +faststart (streamable
@@ -206,6 +204,13 @@ public struct Renderer: Sendable {
         }
         let line = report["line"]?.intValue.map { "Line \($0): " } ?? ""
         return failure(ErrorCode.renderFailed, "\(line)\(kind): \(message)")
+    }
+
+    /// A size in the unit a person reads: "52 MB", "1.5 MB", "640 KB", "900 bytes".
+    static func megabytes(_ n: Int64) -> String {
+        if n >= 10 << 20 { return "\(n >> 20) MB" }
+        if n >= 1 << 20 { return "\(Double(n * 10 >> 20) / 10) MB" }
+        return n >= 1 << 10 ? "\(n >> 10) KB" : "\(n) bytes"
     }
 
     /// Each render's encoder threads: the cores shared among the renders that may run at once.

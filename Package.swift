@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "mathreel-ingest", targets: ["mathreel-ingest"]),
         .executable(name: "mathreel-janitor", targets: ["mathreel-janitor"]),
         .executable(name: "mathreel-render", targets: ["mathreel-render"]),
+        .executable(name: "mathreel-codegen", targets: ["mathreel-codegen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -38,6 +39,8 @@ let package = Package(
             path: "Shared/Daemon", swiftSettings: swiftSettings),
 
         .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", swiftSettings: swiftSettings),
+        .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
         .target(name: "IngestService", dependencies: ["MathreelDaemon"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
@@ -47,6 +50,10 @@ let package = Package(
 
         .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
+
+        .target(name: "CodegenService", dependencies: ["MathreelDaemon", "MathreelCheck", "MathreelHTTP"], path: "Services/Codegen/Library",
+                resources: [.embedInCode("solver.py")], swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
         .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
         .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CodegenTests", dependencies: ["TestSupport", "CodegenService"], path: "Tests/CodegenTests", swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "RenderService"], path: "Tests/RenderTests", swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]

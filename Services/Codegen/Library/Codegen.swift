@@ -1,0 +1,237 @@
+// Codegen: the codegen stage's step. A problem goes through the provider chain in
+// order (each provider behind its breaker), with the offline solver's verified
+// answer in the prompt and the offline solver as the last link; the code is
+// extracted, checked and auto-fixed, re-asked once when the check fails, kept as
+// artifacts/<id>/attempt-N.py, and handed to render/. A job the renderer sent
+// back gets a repair round. With every provider out and no offline answer, the
+// job is deferred with backoff instead of failed.
+import Logging
+import MathreelCheck
+import MathreelCore
+import MathreelDaemon
+import MathreelHTTP
+import MathreelSpool
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct Codegen: Sendable {
+    public let spool: Spool
+    public let config: Config
+    public let settings: ProviderSettings
+    public let breakers: Breakers
+    public let solver: OfflineSolver
+    public let checker: StaticChecker
+    public let http: any HTTPTransport
+    public let logger: Logger
+
+    public init(spool: Spool, config: Config, logger: Logger, http: any HTTPTransport = HTTPClient()) {
+        self.spool = spool; self.config = config; self.logger = logger; self.http = http
+        settings = ProviderSettings(environment: config.environment)
+        breakers = Breakers(file: config.state + "/breakers.json")
+        solver = OfflineSolver(python: config.python)
+        checker = StaticChecker(config: config)
+    }
+
+    func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "codegen", code: code, message: message) }
+
+    /// How one try at one provider ended, for the job's record and the log.
+    struct Call {
+        let provider: String
+        let outcome: String
+        let seconds: Double
+        var json: JSONValue { .object(["provider": .string(provider), "outcome": .string(outcome), "seconds": .double(seconds)]) }
+    }
+
+    public func step(_ claim: Claim) async throws -> Outcome {
+        var job = try claim.job()
+        guard job.kind == .problem, let problem = job.problem else {
+            // Code needs no writing: it belongs to the renderer.
+            return .handOn(job, to: .render)
+        }
+        job.record(.ai_generating, by: "codegen")
+        let dir = spool.artifactsPath(job.id)
+        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
+        if case .object(let repair)? = job.codegen?["repair"] { return try await repairRound(job, repair) }
+
+        let started = ContinuousClock.now
+        let context = job.extra["context"]?.stringValue
+        let offline = await solver.solve(problem, context: context)
+        let offlineSeconds = (ContinuousClock.now - started).seconds
+        var calls: [Call] = []
+        var stoppedByOurBug = false
+        for name in settings.chain {
+            if name == .offline {
+                guard case .solved(let family, let answer, let code, _) = offline else { continue }
+                let check = try await checker.check(code)
+                guard check.valid else {
+                    // Our own scene failing our own check is a bug: say so in the log, and go on.
+                    logger.error("the offline solver's scene failed the static check", metadata: ["job_id": "\(job.id)", "family": "\(family)", "errors": "\(check.message)"])
+                    calls.append(Call(provider: "offline", outcome: "its scene failed the check", seconds: offlineSeconds))
+                    continue
+                }
+                calls.append(Call(provider: "offline", outcome: "ok", seconds: offlineSeconds))
+                return try accept(job, code: check.code, provider: "offline", model: "sympy", answer: answer, family: family,
+                                  calls: calls, started: started)
+            }
+            guard !stoppedByOurBug, let provider = settings.providers[name] else { continue }
+            guard await breakers.allow(name) else {
+                calls.append(Call(provider: name.rawValue, outcome: "skipped: \(await breakers.state(name).reason ?? "breaker open")", seconds: 0))
+                continue
+            }
+            let messages = Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: [])
+            let callStart = ContinuousClock.now
+            let code: String
+            do {
+                code = try await generate(provider, messages, job: job)
+            } catch {
+                await breakers.failed(name, error)
+                calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - callStart).seconds))
+                if error.failsOver {
+                    logger.warning("provider failed; trying the next", metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
+                } else {
+                    // A 400 for our own request: every provider would refuse it. Loudly, once.
+                    logger.critical("a provider refused mathreel's request as malformed: a bug in mathreel, please report it",
+                                    metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
+                    stoppedByOurBug = true
+                }
+                continue
+            }
+            await breakers.succeeded(name)
+            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - callStart).seconds))
+            return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: offline.answer, family: nil,
+                              calls: calls, started: started)
+        }
+        job.codegen = (job.codegen ?? [:]).merging(["calls": .array(calls.map(\.json))]) { $1 }
+        if case .unsupported(let message) = offline, !settings.chain.contains(where: { $0 != .offline }) || stoppedByOurBug {
+            return .fail(job, failure(ErrorCode.unsupportedProblem, message))
+        }
+        if case .unsupported(let message) = offline, calls.allSatisfy({ $0.outcome.hasPrefix("sent no usable code") }) {
+            return .fail(job, failure(ErrorCode.unsupportedProblem, message))
+        }
+        // Every provider is out for now (rate limits, quotas, outages): try again later.
+        let tried = calls.map { "\($0.provider): \($0.outcome)" }.joined(separator: "; ")
+        return .retry(job, failure(ErrorCode.providersExhausted,
+                                   "Every code-writing service is busy or out of quota right now, and the built-in solver does not know this problem. The job will be tried again in a few minutes. (\(tried))"))
+    }
+
+    /// One provider's code for `messages`: extracted, checked (auto-fixed), and asked again once when the check fails.
+    func generate(_ provider: Provider, _ messages: [ChatMessage], job: Job) async throws(ProviderFailure) -> String {
+        let first = try await provider.complete(messages, via: http)
+        let code = try Extraction.code(from: first.text)
+        saveAttempt(job, code)
+        let check = try await checked(code)
+        if check.valid { return check.code }
+        let again = try await provider.complete(Prompt.repair(messages, code: code, error: check.message), via: http)
+        let second = try Extraction.code(from: again.text)
+        saveAttempt(job, second)
+        let recheck = try await checked(second)
+        guard recheck.valid else { throw .noCode("the code failed the static check twice: \(recheck.message.prefix(300))") }
+        return recheck.code
+    }
+
+    func checked(_ code: String) async throws(ProviderFailure) -> CheckResult {
+        do { return try await checker.check(code) } catch {
+            throw .noCode("the static check could not run: \(error)")
+        }
+    }
+
+    /// A render error sent back by the renderer: the failing code and its error go to a model to be fixed.
+    func repairRound(_ job: Job, _ repair: JSONObject) async throws -> Outcome {
+        var job = job
+        let started = ContinuousClock.now
+        let failing = repair["code"]?.stringValue ?? job.code ?? ""
+        let error = [repair["error"]?.stringValue, repair["log_tail"]?.stringValue.map { "The end of the render's log:\n" + $0 }]
+            .compactMap { $0 }.joined(separator: "\n\n")
+        let lastError = JobError(stage: "render", code: repair["error_code"]?.stringValue ?? ErrorCode.renderFailed,
+                                 message: repair["error"]?.stringValue ?? "The animation could not be rendered.")
+        job.codegen?["repair"] = nil
+        // The provider that wrote the code first, then the rest of the chain's models.
+        let wrote = ProviderName(rawValue: job.codegen?["provider"]?.stringValue ?? "")
+        let order = (wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }
+        var calls: [Call] = []
+        var anyOut = false
+        for name in order where name != .offline {
+            guard let provider = settings.providers[name] else { continue }
+            guard await breakers.allow(name) else { anyOut = true; continue }
+            let callStart = ContinuousClock.now
+            let messages = Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.extra["context"]?.stringValue,
+                                                         verifiedAnswer: job.codegen?["answer"]?.stringValue, snippets: []),
+                                         code: failing, error: error)
+            let code: String
+            do {
+                code = try await generate(provider, messages, job: job)
+            } catch {
+                await breakers.failed(name, error)
+                // A provider that is down may come back; one that answered without usable code will not do better.
+                if case .noCode = error {} else if error != .truncated { anyOut = true }
+                calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - callStart).seconds))
+                continue
+            }
+            await breakers.succeeded(name)
+            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - callStart).seconds))
+            return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.codegen?["answer"]?.stringValue,
+                              family: nil, calls: calls, started: started, note: "repaired after: \(lastError.message.prefix(200))")
+        }
+        job.codegen?["calls"] = .array(calls.map(\.json))
+        if anyOut {
+            job.codegen?["repair"] = .object(repair)  // kept for the next try
+            return .retry(job, failure(ErrorCode.providersExhausted, "The animation failed to render and every code-writing service is busy right now; the repair will be tried again in a few minutes."))
+        }
+        // No model could fix it (or none is configured): the person gets the render's own error.
+        return .fail(job, lastError)
+    }
+
+    /// The code onward to render/, with what wrote it.
+    func accept(_ job: Job, code: String, provider: String, model: String, answer: String?, family: String?,
+                calls: [Call], started: ContinuousClock.Instant, note: String? = nil) throws -> Outcome {
+        var job = job
+        saveAttempt(job, code)
+        job.code = code
+        var codegen = job.codegen ?? [:]
+        codegen["provider"] = .string(provider)
+        codegen["model"] = .string(model)
+        codegen["repairs"] = codegen["repairs"] ?? .int(0)
+        codegen["answer"] = answer.map { .string($0) } ?? codegen["answer"] ?? .null
+        if let family { codegen["family"] = .string(family) }
+        codegen["attempts"] = .int(Int64(attempts(job)))
+        codegen["calls"] = .array(calls.map(\.json))
+        codegen["timings"] = .object(["total_s": .double((ContinuousClock.now - started).seconds)])
+        job.codegen = codegen
+        job.history.append(HistoryEntry(status: job.status.rawValue, by: "codegen", note: note ?? "code by \(provider) (\(model))"))
+        return .handOn(job, to: .render)
+    }
+
+    /// Every attempt's code is kept: attempt-1.py, attempt-2.py, ...
+    func saveAttempt(_ job: Job, _ code: String) {
+        let dir = spool.artifactsPath(job.id)
+        try? PlainFile.write(Array(code.utf8), to: dir + "/attempt-\(attempts(job) + 1).py", exclusive: true)
+    }
+
+    func attempts(_ job: Job) -> Int {
+        (PlainDirectory(path: spool.artifactsPath(job.id))?.list() ?? []).filter { $0.description.hasPrefix("attempt-") }.count
+    }
+
+    public func loop() -> WorkerLoop {
+        let concurrency = Int(config.environment["MATHREEL_CODEGEN_CONCURRENCY"] ?? "") ?? 4
+        var loop = WorkerLoop(spool: spool, stage: .codegen, concurrency: concurrency, logger: logger) { claim in
+            try await self.step(claim)
+        }
+        // Providers recover in minutes: six tries over about half an hour before a job fails.
+        loop.retryPolicy = RetryPolicy(maxTries: 6, base: 30, cap: 600)
+        return loop
+    }
+
+    /// The `mathreel-codegen` daemon.
+    public static func runDaemon(config: Config) async throws {
+        let logger = Logger(label: "codegen")
+        let spool = try Spool(root: config.spool)
+        _ = Spool.makeDirectoriesIfMissing(config.state)
+        let codegen = Codegen(spool: spool, config: config, logger: logger)
+        for problem in codegen.settings.problems { logger.warning("MATHREEL_PROVIDERS: \(problem); left out of the chain") }
+        logger.info("provider chain", metadata: ["chain": "\(codegen.settings.chain.map(\.rawValue).joined(separator: ","))"])
+        await codegen.solver.warmUp()
+        try await Daemon.serve([codegen.loop()], name: "codegen", logger: logger)
+        await codegen.solver.stop()
+    }
+}

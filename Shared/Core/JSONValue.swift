@@ -39,6 +39,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
     public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     public var isNull: Bool { self == .null }
 
     /// How a value is shown inside an error message: short, quoted, never the whole thing.

@@ -84,7 +84,7 @@ import Glibc
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let id = try submitCode(spool, "self.play(Rotate(Square(), angle=20), run_time=10)")
-        func start() throws -> RenderDaemon { try RenderDaemon.start(dir, ["MATHREEL_WARM_WORKERS": "1"]) }
+        func start() throws -> StartedDaemon { try RenderDaemon.start(dir, ["MATHREEL_WARM_WORKERS": "1"]) }
         let first = try start()
         // Mid-render: the job is held in active/render and the runner is writing the scene's frames
         // (seen from the host through the sandbox's root: root in the test may look).

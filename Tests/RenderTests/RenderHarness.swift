@@ -1,5 +1,5 @@
 // What the render tests share: a mathreel-render daemon on a test's own spool
-// (its log in <dir>/render.log, appended across restarts) and code jobs.
+// and code jobs.
 import Foundation
 import MathreelCore
 import MathreelDaemon
@@ -9,30 +9,10 @@ import TestSupport
 import Glibc
 #endif
 
-struct RenderDaemon {
-    let child: ChildProcess
-    let logPath: String
-
-    /// Starts the daemon with the test's Manim environment and `settings` on top of the test's environment.
-    static func start(_ dir: TempDir, _ settings: [String: String] = [:]) throws -> RenderDaemon {
-        let logPath = dir.path + "/render.log"
-        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        defer { close(log) }
-        var env = ProcessInfo.processInfo.environment
-        env["MATHREEL_PYTHON"] = manimPython
-        env.merge(settings) { $1 }
-        let child = try ChildProcess(path: Binaries.path("mathreel-render"), arguments: ["--spool", dir.spool, "--state", dir.state],
-                                     environment: env, stdout: log, stderr: log, newSession: true)
-        return RenderDaemon(child: child, logPath: logPath)
-    }
-
-    /// The end of the daemon's log, for a failing expectation's message.
-    var log: String { String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(3000)) }
-
-    /// SIGTERM, then how it ended (nil: not within 15 s).
-    func stop() async -> Termination? {
-        child.signal(SIGTERM)
-        return await child.wait(timeout: 15)
+/// mathreel-render with the test's Manim environment.
+enum RenderDaemon {
+    static func start(_ dir: TempDir, _ settings: [String: String] = [:]) throws -> StartedDaemon {
+        try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": manimPython].merging(settings) { $1 })
     }
 }
 

@@ -186,7 +186,11 @@ public struct Codegen: Sendable {
     func accept(_ job: Job, code: String, provider: String, model: String, answer: String?, family: String?,
                 calls: [Call], started: ContinuousClock.Instant, note: String? = nil) throws -> Outcome {
         var job = job
-        saveAttempt(job, code)
+        // The code as sent on (auto-fixed names included) is the last attempt on file.
+        let last = attempts(job)
+        if last == 0 || PlainFile.tail(spool.artifactsPath(job.id) + "/attempt-\(last).py", limit: 1 << 20) != Array(code.utf8) {
+            saveAttempt(job, code)
+        }
         job.code = code
         var codegen = job.codegen ?? [:]
         codegen["provider"] = .string(provider)

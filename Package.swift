@@ -40,6 +40,8 @@ let package = Package(
 
         .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", swiftSettings: swiftSettings),
         .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
+        .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
         .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
@@ -51,8 +53,8 @@ let package = Package(
         .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
 
-        .target(name: "CodegenService", dependencies: ["MathreelDaemon", "MathreelCheck", "MathreelHTTP"], path: "Services/Codegen/Library",
-                resources: [.embedInCode("solver.py")], swiftSettings: swiftSettings),
+        .target(name: "CodegenService", dependencies: ["MathreelDaemon", "MathreelCheck", "MathreelHTTP", "MathreelSQLite"], path: "Services/Codegen/Library",
+                resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.

@@ -64,24 +64,14 @@ public struct StaticChecker: Sendable {
         var request: JSONObject = ["code": .string(code)]
         if let scene { request["scene"] = .string(scene) }
         if let cacheFile { request["names_cache"] = .string(cacheFile) }
-        let input = try ScratchFile(contents: JSONValue.object(request).serialized(pretty: false))
-        let output = try ScratchFile(contents: [])
-        let errors = try ScratchFile(contents: [])
-        // No secret reaches it: a bare environment. Limits keep a pathological input from hurting the host.
-        let env = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "PYTHONDONTWRITEBYTECODE": "1"]
-        let args = ["--as=\(4 << 30)", "--cpu=\(Int(timeout))", "--fsize=\(16 << 20)", "--nofile=256", "--",
-                    python, "-I", "-c", CheckerSource.python]
-        guard access(python, X_OK) == 0 else {
-            throw CheckUnavailable(description: "the Manim environment's Python (\(python)) is missing; run `make setup` or set MATHREEL_PYTHON")
-        }
-        let child = try ChildProcess(path: "/usr/bin/prlimit", arguments: args, environment: env,
-                                     stdin: input.fd, stdout: output.fd, stderr: errors.fd, newSession: true)
-        let (end, timedOut) = await child.wait(orKillAfter: timeout)
-        if timedOut { throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s") }
-        let out = output.read(limit: 4 << 20)
-        guard end.succeeded, case .object(let o)? = try? JSONValue.parse(out) else {
-            let tail = String(decoding: errors.read(limit: 64 << 10).suffix(2000), as: UTF8.self)
-            throw CheckUnavailable(description: "the static check failed (\(end)): \(tail)")
+        let r: PythonScriptResult
+        do {
+            r = try await PythonScript.run(python: python, source: Array(CheckerSource.python.utf8),
+                                           input: JSONValue.object(request).serialized(pretty: false), timeout: timeout)
+        } catch { throw CheckUnavailable(description: "\(error)") }
+        if r.timedOut { throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s") }
+        guard r.termination.succeeded, case .object(let o)? = try? JSONValue.parse(r.stdout) else {
+            throw CheckUnavailable(description: "the static check failed (\(r.termination)): \(String(decoding: r.stderr.suffix(2000), as: UTF8.self))")
         }
         func findings(_ key: String) -> [Finding] {
             guard case .array(let items)? = o[key] else { return [] }

@@ -22,6 +22,7 @@ public struct Codegen: Sendable {
     public let breakers: Breakers
     public let solver: OfflineSolver
     public let checker: StaticChecker
+    public let docs: DocsIndex
     public let http: any HTTPTransport
     public let logger: Logger
 
@@ -31,6 +32,7 @@ public struct Codegen: Sendable {
         breakers = Breakers(file: config.state + "/breakers.json")
         solver = OfflineSolver(python: config.python)
         checker = StaticChecker(config: config)
+        docs = DocsIndex(state: config.state, python: config.python)
     }
 
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "codegen", code: code, message: message) }
@@ -79,7 +81,7 @@ public struct Codegen: Sendable {
                 calls.append(Call(provider: name.rawValue, outcome: "skipped: \(await breakers.state(name).reason ?? "breaker open")", seconds: 0))
                 continue
             }
-            let messages = Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: [])
+            let messages = Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: docs.snippets(for: problem))
             let callStart = ContinuousClock.now
             let code: String
             do {
@@ -156,7 +158,8 @@ public struct Codegen: Sendable {
             guard await breakers.allow(name) else { anyOut = true; continue }
             let callStart = ContinuousClock.now
             let messages = Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.extra["context"]?.stringValue,
-                                                         verifiedAnswer: job.codegen?["answer"]?.stringValue, snippets: []),
+                                                         verifiedAnswer: job.codegen?["answer"]?.stringValue,
+                                                         snippets: docs.snippets(for: job.problem ?? "")),
                                          code: failing, error: error)
             let code: String
             do {
@@ -235,6 +238,13 @@ public struct Codegen: Sendable {
         for problem in codegen.settings.problems { logger.warning("MATHREEL_PROVIDERS: \(problem); left out of the chain") }
         logger.info("provider chain", metadata: ["chain": "\(codegen.settings.chain.map(\.rawValue).joined(separator: ","))"])
         await codegen.solver.warmUp()
+        // The prompt's retrieval: Manim's docs indexed once per installed version (about a second), in the background.
+        Task {
+            _ = try? await codegen.checker.check("from manim import *\n\nclass Warm(Scene):\n    def construct(self):\n        pass\n")
+            do { try await codegen.docs.ensure(installed: codegen.checker.installedStamp()) } catch {
+                logger.warning("no docs index for the prompt: \(error)")
+            }
+        }
         try await Daemon.serve([codegen.loop()], name: "codegen", logger: logger)
         await codegen.solver.stop()
     }

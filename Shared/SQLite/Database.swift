@@ -1,0 +1,69 @@
+// Database: a small SQLite connection over the C API (libsqlite3), for the state
+// directory's databases: the Manim docs index now, sessions later. One
+// connection per user, used from one task at a time; statements bind text and
+// integers and read rows as strings.
+import CSQLite
+import MathreelCore
+
+public struct SQLiteError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+public final class Database: @unchecked Sendable {
+    let db: OpaquePointer
+
+    /// Opens `path`; `readOnly` never creates or changes it.
+    public init(path: String, readOnly: Bool = false) throws {
+        var handle: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close(handle) }
+            throw SQLiteError(description: "cannot open \(path): \(message)")
+        }
+        db = handle
+        sqlite3_busy_timeout(db, 5000)
+    }
+
+    deinit { sqlite3_close(db) }
+
+    public enum Value: Sendable { case text(String), int(Int64), null }
+
+    /// Runs `sql` (several statements allowed) without results.
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(db, sql, nil, nil, &error) == SQLITE_OK else {
+            defer { sqlite3_free(error) }
+            throw SQLiteError(description: error.map { String(cString: $0) } ?? "error")
+        }
+    }
+
+    /// The rows of one statement, each column as text (nil for NULL).
+    public func query(_ sql: String, _ values: [Value] = []) throws -> [[String?]] {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw SQLiteError(description: String(cString: sqlite3_errmsg(db)))
+        }
+        defer { sqlite3_finalize(statement) }
+        // SQLITE_TRANSIENT: SQLite copies the bound text.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, v) in values.enumerated() {
+            switch v {
+            case .text(let s): sqlite3_bind_text(statement, Int32(i + 1), s, -1, transient)
+            case .int(let n): sqlite3_bind_int64(statement, Int32(i + 1), n)
+            case .null: sqlite3_bind_null(statement, Int32(i + 1))
+            }
+        }
+        var rows: [[String?]] = []
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw SQLiteError(description: String(cString: sqlite3_errmsg(db))) }
+            rows.append((0..<sqlite3_column_count(statement)).map { c in
+                sqlite3_column_text(statement, c).map { String(cString: $0) }
+            })
+        }
+        return rows
+    }
+}

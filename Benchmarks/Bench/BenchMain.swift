@@ -9,7 +9,7 @@ struct BenchMain: AsyncParsableCommand {
     @Option(help: "Jobs sent through the no-op chain.") var jobs = 3_000
     @Option(help: "Concurrent claims per stage in the throughput run.") var concurrency = 16
     @Option(help: "Where the benchmark's spool lives (its filesystem is what is measured).") var dir = "/tmp"
-    @Option(help: "Run one section only: spool, render or idle.") var only: String?
+    @Option(help: "Run one section only: spool, render, codegen or idle.") var only: String?
 
     func run() async throws {
         Daemon.prepare(name: "bench")
@@ -19,6 +19,11 @@ struct BenchMain: AsyncParsableCommand {
             let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
             print("")
             try await runRenderBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+        }
+        if only == nil || only == "codegen" {
+            let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
+            print("")
+            try await runCodegenBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
         }
         if only == nil || only == "idle" { try await idleSection() }
     }

@@ -159,9 +159,15 @@ struct SystemdUnitTests {
             #expect(one("Service", "MemoryMax") == "4G" && one("Service", "TasksMax") == "512", "\(unit) MemoryMax=/TasksMax=")
         } else {
             #expect(one("Service", "RestrictNamespaces") == "yes", "\(unit) RestrictNamespaces=")
-            #expect(values("Service", "SystemCallFilter") == ["@system-service", "~@privileged @resources"], "\(unit) SystemCallFilter=")
             #expect(one("Service", "PrivateUsers") == "yes", "\(unit) PrivateUsers=")
-            #expect(one("Service", "MemoryMax") == "512M" && one("Service", "TasksMax") == "64", "\(unit) MemoryMax=/TasksMax=")
+            if daemon == "codegen" {
+                // prlimit (in @resources) caps the Python helpers it starts; they and their threads need tasks.
+                #expect(values("Service", "SystemCallFilter") == ["@system-service", "~@privileged"], "\(unit) SystemCallFilter=")
+                #expect(one("Service", "MemoryMax") == "512M" && one("Service", "TasksMax") == "128", "\(unit) MemoryMax=/TasksMax=")
+            } else {
+                #expect(values("Service", "SystemCallFilter") == ["@system-service", "~@privileged @resources"], "\(unit) SystemCallFilter=")
+                #expect(one("Service", "MemoryMax") == "512M" && one("Service", "TasksMax") == "64", "\(unit) MemoryMax=/TasksMax=")
+            }
         }
     }
 

@@ -37,7 +37,10 @@ public actor OfflineSolver {
     public func warmUp() async { _ = try? await ready() }
 
     public func solve(_ problem: String, context: String? = nil) async -> SolverReply {
-        let request = JSONValue.object(["problem": .string(problem), "context": .string(context ?? "")]).serialized(pretty: false) + [10]
+        // Exactly one line: the writer may end its output with a newline of its own.
+        var request = JSONValue.object(["problem": .string(problem), "context": .string(context ?? "")]).serialized(pretty: false)
+        while request.last == 10 { request.removeLast() }
+        request.append(10)
         do {
             let w = try await ready()
             guard let line = try await w.exchange(request, timeout: timeout) else {
@@ -60,6 +63,9 @@ public actor OfflineSolver {
         worker?.stop()
         worker = nil
     }
+
+    /// The running worker's process id (nil when none runs).
+    public func workerPID() -> Int32? { worker.flatMap { $0.isAlive ? $0.child.pid : nil } }
 
     private func ready() async throws -> SolverWorker {
         if let w = worker, w.isAlive { return w }

@@ -1,0 +1,65 @@
+// The offline solver: its own checker (124 problems over the 17 families, each
+// answer against a value computed independently, hostile input, the scenes'
+// safety) run as part of the suite, and the daemon's client for it: answers,
+// refusals, and a worker that dies or hangs replaced.
+@testable import CodegenService
+import Foundation
+import MathreelCore
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Services/Codegen/Python/check_solver.py").path
+
+@Suite struct OfflineSolverTests {
+    @Test(.timeLimit(.minutes(3)))
+    func everyFamilysAnswersAreRightByIndependentChecks() async throws {
+        let r = try await runCommand(codegenPython, [checkSolverScript], timeout: 170)
+        #expect(r.status.succeeded, "\(r.stdout.suffix(3000))\n\(r.stderr.suffix(2000))")
+        #expect(r.stdout.contains("all checks passed"))
+        // The set the bench and this test share covers every family with at least five wordings.
+        guard case .array(let cases) = try JSONValue.parse(Array(try await runCommand(codegenPython, [checkSolverScript, "--list"]).stdout.utf8)) else {
+            Issue.record("no problem list"); return
+        }
+        var perFamily: [String: Int] = [:]
+        for c in cases { perFamily[c.objectValue?["family"]?.stringValue ?? "", default: 0] += 1 }
+        #expect(perFamily.count == 17 && perFamily.values.allSatisfy { $0 >= 5 }, "\(perFamily)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func theClientSolvesRefusesAndReplacesABrokenWorker() async throws {
+        let solver = OfflineSolver(python: codegenPython, timeout: 5)
+        defer { Task { await solver.stop() } }
+        guard case .solved(let family, let answer, let code, let scene) = await solver.solve("Solve x^2 - 5x + 6 = 0") else {
+            Issue.record("not solved"); return
+        }
+        #expect(family == "quadratic" && answer == "x = 2, x = 3" && scene == "Solution")
+        #expect(code.contains("class Solution(Scene)") && !code.contains("x^2 - 5x"), "only SymPy's LaTeX reaches the code")
+        guard case .unsupported(let message) = await solver.solve("__import__('os').system('id')") else { Issue.record("not refused"); return }
+        #expect(message.contains("solve x^2 - 5x + 6 = 0"), "it shows how to phrase one: \(message)")
+        guard case .unsupported(let poem) = await solver.solve("Write me a poem about autumn") else { Issue.record("not refused"); return }
+        #expect(poem.contains("MATHREEL_PROVIDERS"), "and where to configure a provider: \(poem)")
+        // A follow-up carries the previous problem.
+        guard case .solved(let f2, _, _, _) = await solver.solve("now plot it", context: "differentiate x^3") else { Issue.record("no follow-up"); return }
+        #expect(f2 == "plot")
+        // The worker dies: the next problem starts a new one.
+        let first = try #require(await solver.workerPID())
+        kill(first, SIGKILL)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await solver.solve("integrate x^2 from 0 to 3").answer == "= 9")
+        #expect(await solver.workerPID() != first)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aHungWorkerIsKilledAndTheNextProblemStillAnswered() async throws {
+        // A stand-in that answers "ready" and then never again.
+        let hang = Array("import json, time\nprint(json.dumps({'ready': True}), flush=True)\ntime.sleep(3600)\n".utf8)
+        let stuck = OfflineSolver(python: codegenPython, source: hang, timeout: 1)
+        guard case .unavailable(let why) = await stuck.solve("Solve 2x = 4") else { Issue.record("answered?"); return }
+        #expect(why.contains("did not answer within 1 s"))
+        #expect(await stuck.workerPID() == nil, "the stuck worker was stopped")
+    }
+}

@@ -54,6 +54,21 @@ let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponen
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func concurrentProblemsEachGetTheirOwnAnswer() async throws {
+        let solver = OfflineSolver(python: codegenPython, timeout: 5)
+        defer { Task { await solver.stop() } }
+        let problems = ["Solve 2x = 4": "x = 2", "Solve 3x = 9": "x = 3", "Solve 4x = 20": "x = 5", "Solve 5x = 35": "x = 7",
+                        "determinant of [[1,2],[3,4]]": "det = -2", "integrate x^2 from 0 to 3": "= 9"]
+        let answers = await withTaskGroup(of: (String, String?).self) { group in
+            for p in problems.keys { group.addTask { (p, await solver.solve(p).answer) } }
+            var out: [String: String?] = [:]
+            for await (p, a) in group { out[p] = a }
+            return out
+        }
+        for (p, expected) in problems { #expect(answers[p] == expected, "\(p)") }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func aHungWorkerIsKilledAndTheNextProblemStillAnswered() async throws {
         // A stand-in that answers "ready" and then never again.
         let hang = Array("import json, time\nprint(json.dumps({'ready': True}), flush=True)\ntime.sleep(3600)\n".utf8)

@@ -36,7 +36,27 @@ public actor OfflineSolver {
     /// Starts the worker ahead of the first problem (SymPy's import takes about half a second).
     public func warmUp() async { _ = try? await ready() }
 
+    /// One problem at a time: the actor lets another call in at every await, and the
+    /// worker's replies must pair with their requests.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+
     public func solve(_ problem: String, context: String? = nil) async -> SolverReply {
+        await acquire()
+        defer { release() }
+        return await exchange(problem, context: context)
+    }
+
+    private func exchange(_ problem: String, context: String?) async -> SolverReply {
         // Exactly one line: the writer may end its output with a newline of its own.
         var request = JSONValue.object(["problem": .string(problem), "context": .string(context ?? "")]).serialized(pretty: false)
         while request.last == 10 { request.removeLast() }

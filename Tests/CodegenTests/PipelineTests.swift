@@ -1,0 +1,74 @@
+// Problem to video with the real daemons: mathreel-codegen (offline solver, or a
+// fake provider) then mathreel-render in its sandbox, until deliver/. One problem
+// of every family renders; a render error goes back, is repaired, and renders.
+import Foundation
+import MathreelCore
+import MathreelSpool
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct PipelineTests {
+    static let onePerFamily = [
+        "Solve 3x + 5 = 20", "x^2 - 5x + 6 = 0", "solve the system x+y=10, x-y=4", "differentiate x^3 sin(x)",
+        "integrate x^2", "integrate x^2 from 0 to 3", "limit of sin(x)/x as x approaches 0", "plot y = x^2 - 4",
+        "factor x^2 - 9", "expand (x+2)^3", "simplify (x^2-1)/(x-1)", "compute 1/2 + 3/4",
+        "a right triangle has legs 3 and 4, find the hypotenuse", "area of a circle with radius 5",
+        "sum of the first 20 terms of 3, 7, 11, ...", "sum of the first 8 terms of 2, 6, 18, ...", "determinant of [[1,2],[3,4]]",
+    ]
+
+    @Test(.timeLimit(.minutes(5)))
+    func aProblemOfEveryFamilyBecomesAVideoOffline() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        var ids: [String: String] = [:]
+        for p in Self.onePerFamily { ids[try submitProblem(spool, p)] = p }
+        let settings = ["MATHREEL_PYTHON": codegenPython, "MATHREEL_PROVIDERS": "offline"]
+        let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
+        let render = try StartedDaemon.start("mathreel-render", dir, settings)
+        defer { codegen.kill(); render.kill() }
+        let all = await waitUntil(timeout: 280, interval: 0.5) {
+            count(spool, .deliver) + count(spool, .failed) + count(spool, .quarantine) >= ids.count
+        }
+        #expect(all, "\(codegen.log)\n\(render.log)")
+        for job in jobs(in: spool, .failed) { Issue.record("\(ids[job.id] ?? job.id): \(job.error?.code ?? "") \(job.error?.message ?? "")") }
+        let delivered = jobs(in: spool, .deliver)
+        #expect(delivered.count == ids.count)
+        var families = Set<String>()
+        for job in delivered {
+            #expect(job.codegen?["provider"] == .string("offline") && job.codegen?["answer"]?.stringValue?.isEmpty == false)
+            families.insert(job.codegen?["family"]?.stringValue ?? "")
+            #expect((job.render?["duration_s"]?.doubleValue ?? 0) >= 5, "\(ids[job.id] ?? ""): a worked solution takes time to show")
+            #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/video.mp4"))
+            #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/attempt-1.py"))
+        }
+        #expect(families.count == 17, "\(families.sorted())")
+        let quadratic = try #require(delivered.first { ids[$0.id] == "x^2 - 5x + 6 = 0" })
+        #expect(quadratic.codegen?["answer"] == .string("x = 2, x = 3"))
+        _ = await codegen.stop(); _ = await render.stop()
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aRenderErrorComesBackIsRepairedAndTheRepairedCodeRenders() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let broken = goodScene.replacing("self.wait(0.5)", with: "self.wait(0.5)\n        self.play(Write(undefined_thing))")
+        // The model's first scene fails at render time; asked to repair, it sends a good one.
+        let server = try FakeHTTPServer { r in
+            let text = r.json?.objectValue?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue ?? ""
+            return .json(200, chatCompletion(fenced(text.contains("That code failed") ? goodScene : broken)))
+        }
+        let id = try submitProblem(spool, modelOnlyProblem)
+        let codegen = try StartedDaemon.start("mathreel-codegen", dir, chainSettings(server, "groq"))
+        let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": codegenPython])
+        defer { codegen.kill(); render.kill() }
+        #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) == 1 }, "\(codegen.log)\n\(render.log)")
+        let job = try #require(jobs(in: spool, .deliver).first)
+        #expect(job.id == id && job.codegen?["repairs"]?.intValue == 1 && job.code == goodScene)
+        let repairRequest = try #require(server.requests.last?.json?.objectValue?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue)
+        #expect(repairRequest.contains("NameError") && repairRequest.contains("undefined_thing"), "\(repairRequest)")
+        #expect(job.history.contains { $0.note?.hasPrefix("repair 1 of 2") == true } && job.history.contains { $0.note?.hasPrefix("repaired after") == true })
+        let attempts = try FileManager.default.contentsOfDirectory(atPath: dir.spool + "/artifacts/\(id)").filter { $0.hasPrefix("attempt-") }
+        #expect(attempts.count == 2, "the failing attempt and the repair: \(attempts)")
+        _ = await codegen.stop(); _ = await render.stop()
+    }
+}

@@ -1918,7 +1918,7 @@ def reduce_once(node):
 
 
 def solve_fractions(text):
-    text = re.sub(r"(?<=\d)\s+of\s+(?=[\d(])", " * ", text)  # 3/5 of 20
+    text = arith_words(text)
     body = scrub(text, r"\b(what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b")
     body = body.rstrip("= ").strip()
     if len(body) > MAX_EXPR:
@@ -2292,8 +2292,20 @@ def has(pat, text):
     return re.search(pat, text) is not None
 
 
+# Arithmetic said in words ("3/4 divided by 1/8", "2 times 3/5").
+ARITH_WORDS = [(r"\bdivided\s+by\b", " / "), (r"\bmultiplied\s+by\b", " * "), (r"\btimes\b", " * "),
+               (r"\bplus\b", " + "), (r"\bminus\b", " - ")]
+
+
+def arith_words(text):
+    text = re.sub(r"(?<=\d)\s+of\s+(?=[\d(])", " * ", text)  # 3/5 of 20
+    for pattern, op in ARITH_WORDS:
+        text = re.sub(pattern, op, text)
+    return text
+
+
 def only_arith(text):
-    text = re.sub(r"(?<=\d)\s+of\s+(?=[\d(])", " * ", text)
+    text = arith_words(text)
     body = scrub(text, r"\b(what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b")
     body = body.rstrip("= ").strip()
     return bool(body) and re.fullmatch(r"[\d\s+\-*/().]+", body) is not None and re.search(r"\d", body) is not None \

@@ -148,19 +148,35 @@ func providerOf(_ r: FakeRequest) -> String {
     func withEveryProviderOutTheJobIsDeferredNotFailed() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
+        // Every quota kind, and a plain server error.
         let server = try FakeHTTPServer { r in
-            providerOf(r) == "huggingface"
-                ? .json(402, #"{"error":"You have exceeded your monthly included credits for Inference Providers."}"#)
-                : .json(429, #"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#)
+            switch providerOf(r) {
+            case "cloudflare": return .json(429, #"{"success":false,"errors":[{"code":4006,"message":"you have used up your daily free allocation of 10,000 neurons"}]}"#)
+            case "groq": return .json(429, #"{"error":{"message":"Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_1` service tier `on_demand` on requests per day (RPD): Limit 1000, Used 1000, Requested 1.","type":"requests","code":"rate_limit_exceeded"}}"#,
+                                      headers: [("retry-after", "2"), ("x-ratelimit-reset-requests", "7h12m"), ("x-ratelimit-remaining-requests", "0")])
+            case "huggingface": return .json(402, #"{"error":"You have exceeded your monthly included credits for Inference Providers."}"#)
+            case "openai": return .json(429, #"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#)
+            default: return .json(500, #"{"error":"an error was encountered while running the model"}"#)
+            }
         }
         let id = try submitProblem(spool, modelOnlyProblem)
-        let daemon = try StartedDaemon.start("mathreel-codegen", dir, chainSettings(server, "huggingface,openai"))
+        let started = Date()
+        let daemon = try StartedDaemon.start("mathreel-codegen", dir, chainSettings(server, "cloudflare,groq,huggingface,openai,ollama"))
         defer { daemon.kill() }
         #expect(await waitUntil(timeout: 60) { count(spool, .deferred(.codegen)) == 1 }, "\(daemon.log)")
         let job = try #require(jobs(in: spool, .deferred(.codegen)).first)
         #expect(job.id == id && job.attempts["codegen"] == 1)
         #expect(job.history.last?.note?.contains("providers_exhausted") == true, "\(job.history.last?.note ?? "")")
         #expect(count(spool, .failed) == 0)
+        // Each breaker as it should be: quotas open until their resets, the 500 only counted.
+        let b = try #require(try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: dir.state + "/breakers.json")))).objectValue)
+        func until(_ p: String) -> Date? { b[p]?.objectValue?["open_until"]?.stringValue.flatMap(Timestamp.parse) }
+        let day = 86_400.0, midnight = Date(timeIntervalSince1970: (started.timeIntervalSince1970 / day).rounded(.down) * day + day)
+        #expect(until("cloudflare").map { abs($0.timeIntervalSince(midnight)) < 1 } == true, "cloudflare: midnight UTC")
+        #expect(until("groq").map { abs($0.timeIntervalSince(started) - 7.2 * 3600) < 30 } == true, "groq: its daily window's reset, not retry-after")
+        #expect(until("huggingface").map { $0.timeIntervalSince(started) > 86_400 * 0.9 || $0 > midnight } == true, "huggingface: the 1st of next month")
+        #expect(until("openai").map { $0.timeIntervalSince(started) > 3600 } == true, "openai: a long time")
+        #expect(b["ollama"]?.objectValue?["state"] == .string("closed") && b["ollama"]?.objectValue?["failures"]?.intValue == 1)
         #expect(await daemon.stop() == .exited(0))
     }
 

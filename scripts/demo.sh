@@ -19,7 +19,23 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit
 fi
 id=$("$bin/mathreel" submit --problem "$problem" | head -n 1)
-echo "demo: submitted job $id"
+echo "demo: submitted job $id: $problem"
+if [ ${#missing[@]} -eq 1 ] && [ "${missing[0]}" = mathreel-deliver ]; then
+  # Code and video are made; only the link is missing.
+  for _ in $(seq 1 3000); do
+    [ -e "$MATHREEL_SPOOL/deliver/$id.json" ] || [ -e "$MATHREEL_SPOOL/failed/$id.json" ] && break
+    sleep 0.1
+  done
+  "$bin/mathreel" status "$id" || true
+  echo
+  if [ -e "$MATHREEL_SPOOL/deliver/$id.json" ]; then
+    echo "demo: the video is $MATHREEL_SPOOL/artifacts/$id/video.mp4"
+    echo "demo: NOT BUILT YET: mathreel-deliver, so there is no watch link; the job waits in deliver/."
+  else
+    echo "demo: the job did not reach deliver/; daemon logs: $root/up.log"
+  fi
+  exit 1
+fi
 for _ in $(seq 1 50); do
   [ -e "$MATHREEL_SPOOL/codegen/$id.json" ] && break
   sleep 0.1

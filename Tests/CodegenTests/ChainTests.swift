@@ -44,6 +44,17 @@ func providerOf(_ r: FakeRequest) -> String {
     return r.headers["authorization"] == "Bearer hf-token" ? "huggingface" : "openai"
 }
 
+/// The breakers as the daemon wrote them (none written: all closed and clean).
+func breakers(_ dir: TempDir) throws -> JSONObject {
+    guard let data = FileManager.default.contents(atPath: dir.state + "/breakers.json") else { return [:] }
+    return try #require(try JSONValue.parse(Array(data)).objectValue)
+}
+
+/// One provider's breaker: its state and how many failures it counted.
+func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
+    (b[provider]?.objectValue?["state"]?.stringValue ?? "closed", b[provider]?.objectValue?["failures"]?.intValue ?? 0)
+}
+
 @Suite(.serialized) struct ChainTests {
     @Test(.timeLimit(.minutes(2)))
     func eachKindOfFailureFailsOverAndTheBreakersMove() async throws {
@@ -74,9 +85,10 @@ func providerOf(_ r: FakeRequest) -> String {
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(first)/attempt-1.py"))
 
         // The breakers remember: cloudflare until midnight UTC, groq for its 20 s. A second job skips both.
-        let breakers = try #require(try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: dir.state + "/breakers.json")))).objectValue)
-        #expect(breakers["cloudflare"]?.objectValue?["state"] == .string("open"))
-        #expect(breakers["groq"]?.objectValue?["state"] == .string("open"))
+        let b = try breakers(dir)
+        #expect(breaker(b, "cloudflare").0 == "open" && breaker(b, "groq").0 == "open")
+        // A 503 and a cut-off reply each count one failure; the provider that answered is closed and clean.
+        #expect(breaker(b, "huggingface") == ("closed", 1) && breaker(b, "openai") == ("closed", 1) && breaker(b, "ollama") == ("closed", 0))
         let before = server.requests.count
         _ = try submitProblem(spool, modelOnlyProblem + " (again)")
         #expect(await waitUntil(timeout: 60) { count(spool, .render) == 2 }, "\(daemon.log)")
@@ -103,6 +115,7 @@ func providerOf(_ r: FakeRequest) -> String {
         #expect(second.contains("That code failed") && second.contains("`import os` is not allowed"), "\(second)")
         let job = try #require(jobs(in: spool, .render).first)
         #expect(job.id == id && job.codegen?["provider"] == .string("groq") && job.code?.contains("import os") == false)
+        #expect(breaker(try breakers(dir), "groq") == ("closed", 0), "fixed on the re-ask: no failure counted")
         let attempts = try FileManager.default.contentsOfDirectory(atPath: dir.spool + "/artifacts/\(id)").filter { $0.hasPrefix("attempt-") }.sorted()
         #expect(attempts == ["attempt-1.py", "attempt-2.py"], "every attempt's code is kept")
         #expect(await daemon.stop() == .exited(0))
@@ -128,6 +141,9 @@ func providerOf(_ r: FakeRequest) -> String {
         let outcomes = (job.codegen?["calls"]?.arrayValue ?? []).compactMap { $0.objectValue?["outcome"]?.stringValue }
         #expect(outcomes.count == 4 && outcomes[0].hasPrefix("sent no usable code") && outcomes[1].hasPrefix("sent a malformed reply")
                 && outcomes[2].hasPrefix("timed out") && outcomes[3] == "ok", "\(outcomes)")
+        // Prose, a malformed body and a timeout each count against their provider.
+        let b = try breakers(dir)
+        #expect(breaker(b, "groq") == ("closed", 1) && breaker(b, "huggingface") == ("closed", 1) && breaker(b, "openai") == ("closed", 1))
 
         // A 400 for our own request: no other provider is asked, and the log says it loudly.
         server.respond { r in
@@ -141,6 +157,7 @@ func providerOf(_ r: FakeRequest) -> String {
         let failed = try #require(jobs(in: spool, .failed).first)
         #expect(failed.id == bad && failed.error?.code == ErrorCode.unsupportedProblem)
         #expect(daemon.log.contains("a bug in mathreel"))
+        #expect(breaker(try breakers(dir), "groq") == ("closed", 1), "our own 400 counts nothing against groq (its 1 is the prose)")
         #expect(await daemon.stop() == .exited(0))
     }
 
@@ -169,7 +186,7 @@ func providerOf(_ r: FakeRequest) -> String {
         #expect(job.history.last?.note?.contains("providers_exhausted") == true, "\(job.history.last?.note ?? "")")
         #expect(count(spool, .failed) == 0)
         // Each breaker as it should be: quotas open until their resets, the 500 only counted.
-        let b = try #require(try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: dir.state + "/breakers.json")))).objectValue)
+        let b = try breakers(dir)
         func until(_ p: String) -> Date? { b[p]?.objectValue?["open_until"]?.stringValue.flatMap(Timestamp.parse) }
         let day = 86_400.0, midnight = Date(timeIntervalSince1970: (started.timeIntervalSince1970 / day).rounded(.down) * day + day)
         #expect(until("cloudflare").map { abs($0.timeIntervalSince(midnight)) < 1 } == true, "cloudflare: midnight UTC")

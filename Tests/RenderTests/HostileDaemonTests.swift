@@ -47,7 +47,8 @@ import Glibc
         var expected: [String: (String, [String])] = [:]
         for (name, body, codes) in cases { expected[try submitCode(spool, body, channel: .api)] = (name, codes) }
         let canary = "canary-\(JobID.make())"
-        let daemon = try RenderDaemon.start(dir, ["MATHREEL_RENDER_TIMEOUT_S": "6", "GROQ_API_KEY": canary])
+        // Long enough for a runner's import on a machine busy with the rest of the suite.
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_RENDER_TIMEOUT_S": "15", "GROQ_API_KEY": canary])
         defer { daemon.child.signal(SIGKILL) }
         let all = await waitUntil(timeout: 150, interval: 0.2) { count(spool, .failed) + count(spool, .deliver) == cases.count }
         #expect(all, "\(daemon.log)")

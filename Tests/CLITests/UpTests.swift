@@ -31,9 +31,11 @@ import Glibc
         let ingest = try #require(first)
         seen.formUnion(children(of: up.child.pid).map(\.pid))
 
-        // A person's file is taken and routed to codegen/.
+        // A person's file is taken and routed to codegen/ (and on, when codegen and render are built too).
+        let onward: [Place] = [.codegen, .active(.codegen), .render, .active(.render), .deliver, .active(.deliver), .ready, .failed]
+        func routed() -> Int { onward.map { f.names($0).count }.reduce(0, +) }
         try f.spool.publish(Array(#"{"problem": "Solve x^2 - 5x + 6 = 0"}"#.utf8), as: "hello.json", to: .incoming)
-        #expect(await waitUntil(timeout: 20) { f.names(.codegen).count == 1 }, "stderr: \(up.stderr)")
+        #expect(await waitUntil(timeout: 20) { routed() == 1 }, "stderr: \(up.stderr)")
         #expect(up.stderr.contains("ingest  | {"))
 
         // kill -9: the supervisor starts a new one.
@@ -46,7 +48,7 @@ import Glibc
         seen.formUnion(children(of: up.child.pid).map(\.pid))
         #expect(up.stderr.contains("exited unexpectedly; restarting it"))
         try f.spool.publish(Array(#"{"problem": "Integrate sin(x) from 0 to pi"}"#.utf8), as: "again.json", to: .incoming)
-        #expect(await waitUntil(timeout: 20) { f.names(.codegen).count == 2 }, "stderr: \(up.stderr)")
+        #expect(await waitUntil(timeout: 20) { routed() == 2 }, "stderr: \(up.stderr)")
 
         // SIGTERM: everything stops, up exits 0.
         up.child.signal(SIGTERM)

@@ -89,12 +89,17 @@ func verdict(_ r: SandboxResult) throws -> JobError {
 
     @Test func aForkBombStopsAtTheProcessLimit() async throws {
         var limits = SandboxLimits()
-        limits.wallSeconds = 60
+        limits.wallSeconds = 120
+        // Forking without end, each child kept alive: only the process cap can stop it.
         let bomb = """
-            import os
+            import os, time
             pids = []
             while True:
-                pids.append(os.fork())
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(600)
+                    os._exit(0)
+                pids.append(pid)
             """
         let (r, _) = try await render(bomb, limits: limits)
         #expect(!r.timedOut, "the limit, not the clock, stopped it")
@@ -104,4 +109,3 @@ func verdict(_ r: SandboxResult) throws -> JobError {
         #expect(try await runCommand("/bin/true", []).status.succeeded)
     }
 }
-

@@ -39,7 +39,7 @@ let package = Package(
             path: "Shared/Daemon", swiftSettings: swiftSettings),
 
         .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", swiftSettings: swiftSettings),
-        .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
         .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),

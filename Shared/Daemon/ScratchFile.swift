@@ -36,7 +36,8 @@ public final class ScratchFile: @unchecked Sendable {
 
     /// The first `limit` bytes.
     public func read(limit: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: limit)
+        // Only as large as what is there: a big unused buffer would stay in the daemon's heap.
+        var out = [UInt8](repeating: 0, count: Int(min(Int64(limit), size)))
         let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, limit, 0) }
         return Array(out.prefix(max(0, n)))
     }

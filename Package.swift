@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
-        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
+        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", "CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),
 
         // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.

@@ -11,7 +11,7 @@ import Testing
         let f = try CLIFixture()
         let r = try await f.run("doctor", timeout: 90)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        for name in ["config", "manim", "ffmpeg", "latex", "dvisvgm", "bwrap", "sandbox", "spool", "inotify", "disk"] {
+        for name in ["config", "manim", "ffmpeg", "latex", "dvisvgm", "bwrap", "sandbox", "solver", "providers", "spool", "inotify", "disk"] {
             #expect(lines.contains { l in ["ok   ", "warn ", "FAIL "].contains { l.hasPrefix($0 + name + ": ") } }, "no \(name) line in:\n\(r.stdout)")
         }
         #expect(lines.contains { $0.hasPrefix("ok   spool: \(f.dir.spool): every directory exists") })

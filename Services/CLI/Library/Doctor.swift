@@ -6,6 +6,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import CodegenService
 import RenderService
 #if canImport(Glibc)
 import Glibc
@@ -42,11 +43,14 @@ struct Doctor: AsyncParsableCommand {
             config = try Config(environment: ["MATHREEL_SPOOL": daemon.spool ?? env["MATHREEL_SPOOL"] ?? "", "MATHREEL_STATE": daemon.state ?? env["MATHREEL_STATE"] ?? ""])
         }
         print(checks[0])
-        for check in [manim, ffmpeg, latex, dvisvgm, bwrap, sandbox] {
+        for check in [manim, ffmpeg, latex, dvisvgm, bwrap, sandbox, solver] {
             let c = await check(env)
             print(c)
             checks.append(c)
         }
+        let p = await providers(config)
+        print(p)
+        checks.append(p)
         for c in Self.spoolChecks(config) {
             print(c)
             checks.append(c)
@@ -129,6 +133,40 @@ struct Doctor: AsyncParsableCommand {
             return .warn("sandbox", warning, fix: "run the daemons as the mathreel user (`make install`, then the systemd units), or keep the checkout outside /root")
         }
         return .ok("sandbox", "renders run as \(who) with no network, a cleared environment and at most \(sandbox.limits.processes) processes; Manim imports inside")
+    }
+
+    /// The offline solver, as codegen runs it: a known problem and its answer.
+    func solver(_ env: [String: String]) async -> Check {
+        let solver = OfflineSolver(python: Config.python(env), timeout: 60)
+        defer { Task { await solver.stop() } }
+        switch await solver.solve("Solve x^2 - 5x + 6 = 0") {
+        case .solved(_, let answer, _, _) where answer == "x = 2, x = 3":
+            return .ok("solver", "the offline solver answers \"Solve x^2 - 5x + 6 = 0\" with \(answer)")
+        case .solved(_, let answer, _, _):
+            return .fail("solver", "the offline solver answered \(answer) to \"Solve x^2 - 5x + 6 = 0\"", fix: "reinstall the Manim environment: make setup (SymPy 1.14 is pinned)")
+        case .unsupported(let m), .unavailable(let m):
+            return .fail("solver", "the offline solver did not answer: \(m)", fix: "make setup (it installs SymPy into the Manim environment)")
+        }
+    }
+
+    /// The code-writing chain from the settings, and any provider whose breaker is open.
+    func providers(_ config: Config) async -> Check {
+        let settings = ProviderSettings(environment: config.environment)
+        let chain = settings.chain.map(\.rawValue).joined(separator: " → ")
+        if !settings.problems.isEmpty {
+            return .fail("providers", "chain \(chain); MATHREEL_PROVIDERS: \(settings.problems.joined(separator: "; "))",
+                         fix: "set the missing keys or URLs in /etc/mathreel/mathreel.env, or take the names out of MATHREEL_PROVIDERS")
+        }
+        let breakers = Breakers(file: config.state + "/breakers.json")
+        var open: [String] = []
+        for name in settings.chain where name != .offline {
+            let b = await breakers.state(name)
+            if b.state != .closed { open.append("\(name.rawValue) until \(b.openUntil.map { Timestamp.string($0) } ?? "?") (\(b.reason ?? ""))") }
+        }
+        if !open.isEmpty {
+            return .warn("providers", "chain \(chain); resting now: \(open.joined(separator: "; "))", fix: "nothing to do if it is a quota or rate limit: the breaker lets a trial call through when the time is up; otherwise check the key and the model")
+        }
+        return .ok("providers", settings.chain == [.offline] ? "chain: offline only (no provider key set; see README, Writing the code)" : "chain \(chain)")
     }
 
     private func tool(_ name: String, _ args: [String], env: [String: String], fix: String) async -> Check {

@@ -3,6 +3,7 @@
 // answer, the previous problem of a follow-up, and a repair request.
 @testable import CodegenService
 import Foundation
+import MathreelCheck
 import MathreelDaemon
 import Testing
 import TestSupport
@@ -27,17 +28,29 @@ import TestSupport
         #expect(try FileManager.default.attributesOfItem(atPath: docs.path)[.modificationDate] as? Date == before)
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func theWorkedExamplesPassTheStaticCheck() async throws {
+        let checker = StaticChecker(python: codegenPython, cacheFile: nil)
+        for example in [Prompt.exampleCode, Prompt.graphCode] {
+            let code = try Extraction.code(from: example)
+            let r = try await checker.check(code)
+            #expect(r.valid && r.warnings.isEmpty, "\(r.message)")
+        }
+    }
+
     @Test func thePromptCarriesTheRulesTheAnswerTheContextAndTheSnippets() {
         let m = Prompt.messages(problem: "  and the derivative? ", context: "Plot y = x^3", verifiedAnswer: "f'(x) = 3x^2", snippets: ["Axes.plot(...)"])
         #expect(m.first?.role == "system" && m.first?.content.contains("Manim Community Edition 0.22") == true)
         #expect(m.first?.content.contains("Create (not ShowCreation)") == true && m.first?.content.contains("MathTex(r\"") == true)
-        #expect(m.count == 4 && m[1].role == "user" && m[2].role == "assistant" && m[2].content.contains("```python"))
-        let user = m[3].content
+        // Two worked examples, each a user problem and the assistant's whole file.
+        #expect(m.count == 6 && m[1].role == "user" && m[2].role == "assistant" && m[2].content.contains("```python"))
+        #expect(m[4].content.contains("ax.plot(lambda x: x**2 - 4") && m[4].content.contains(#"MathTex(r"x = -2 \quad"#))
+        let user = m[5].content
         #expect(user.contains("The previous problem in this conversation was: Plot y = x^3"))
         #expect(user.contains("Problem: and the derivative?"))
         #expect(user.contains("Verified answer (computed with SymPy): f'(x) = 3x^2"))
         #expect(user.contains("---\nAxes.plot(...)"))
         let r = Prompt.repair(m, code: "bad code", error: "Line 3: NameError")
-        #expect(r.count == 6 && r[4].content.contains("bad code") && r[5].content.contains("Line 3: NameError"))
+        #expect(r.count == 8 && r[6].content.contains("bad code") && r[7].content.contains("Line 3: NameError"))
     }
 }

@@ -102,9 +102,9 @@ func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let server = try FakeHTTPServer { r in
-            let n = r.json?.objectValue?["messages"]?.arrayValue?.count ?? 0
+            let last = r.json?.objectValue?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue ?? ""
             // The first answer reaches for os; asked again with the error, it answers well.
-            return .json(200, chatCompletion(fenced(n > 4 ? goodScene : "import os\n" + goodScene)))
+            return .json(200, chatCompletion(fenced(last.contains("That code failed") ? goodScene : "import os\n" + goodScene)))
         }
         let id = try submitProblem(spool, modelOnlyProblem)
         let daemon = try StartedDaemon.start("mathreel-codegen", dir, chainSettings(server, "groq"))

@@ -15,15 +15,15 @@ struct BenchMain: AsyncParsableCommand {
         Daemon.prepare(name: "bench")
         print("mathreel bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         if only == nil || only == "spool" { try await spoolSection() }
+        let configured = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
+        let python = configured.hasPrefix("/") ? configured : FileManager.default.currentDirectoryPath + "/" + configured
         if only == nil || only == "render" {
-            let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
             print("")
-            try await runRenderBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+            try await runRenderBench(binDir: binDir, python: python)
         }
         if only == nil || only == "codegen" {
-            let python = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? ".venv/bin/python"
             print("")
-            try await runCodegenBench(binDir: binDir, python: python.hasPrefix("/") ? python : FileManager.default.currentDirectoryPath + "/" + python)
+            try await runCodegenBench(binDir: binDir, python: python)
         }
         if only == nil || only == "idle" { try await idleSection() }
     }

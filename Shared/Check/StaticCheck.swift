@@ -59,6 +59,12 @@ public struct StaticChecker: Sendable {
         return o["stamp"]?.stringValue
     }
 
+    /// Reads the installed Manim's names into the cache now (an import, about a second),
+    /// so the first person's job does not pay for it.
+    public func prime() async {
+        _ = try? await check("from manim import *\n\nclass Warm(Scene):\n    def construct(self):\n        pass\n")
+    }
+
     /// Checks `code`; `scene` names the class to render when the job says which.
     public func check(_ code: String, scene: String? = nil) async throws -> CheckResult {
         var request: JSONObject = ["code": .string(code)]

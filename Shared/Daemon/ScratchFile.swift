@@ -44,10 +44,9 @@ public final class ScratchFile: @unchecked Sendable {
 
     /// The last `limit` bytes (what a runaway writer printed last matters most).
     public func tail(limit: Int) -> [UInt8] {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return [] }
-        let start = max(0, Int(st.st_size) - limit)
-        var out = [UInt8](repeating: 0, count: min(limit, Int(st.st_size)))
+        let size = Int(self.size)
+        let start = max(0, size - limit)
+        var out = [UInt8](repeating: 0, count: min(limit, size))
         let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
         return Array(out.prefix(max(0, n)))
     }

@@ -7,15 +7,14 @@ import MathreelCore
 import Testing
 import TestSupport
 
-/// The checkout's Manim environment, made by `make setup`.
-let repoPython = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-
 /// One cache for the suite: the first check imports Manim (about a second), the rest read the cache.
 let sharedCache = TempDir("mathreel-check-cache")
 
 func checker(_ dir: TempDir = sharedCache) -> StaticChecker {
-    StaticChecker(python: ProcessInfo.processInfo.environment["MATHREEL_PYTHON"] ?? repoPython, cacheFile: dir.path + "/names.json")
+    var c = StaticChecker(python: manimPython, cacheFile: dir.path + "/names.json")
+    // The first check imports Manim, which can take long while the rest of the suite loads the machine.
+    c.timeout = 120
+    return c
 }
 
 func scene(_ body: String, header: String = "from manim import *") -> String {

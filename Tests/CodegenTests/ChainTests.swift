@@ -11,10 +11,6 @@ import TestSupport
 import Glibc
 #endif
 
-let codegenPython = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"]
-    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-
 /// A problem the offline solver does not know: only a model can write its code.
 let modelOnlyProblem = "Animate the proof that there are infinitely many primes, in the style of Euclid"
 
@@ -28,7 +24,7 @@ func submitProblem(_ spool: Spool, _ problem: String, codegen: JSONObject? = nil
 
 /// The fakes' settings for a chain of `providers`, all served by `server`.
 func chainSettings(_ server: FakeHTTPServer, _ providers: String, timeout: Int = 2) -> [String: String] {
-    ["MATHREEL_PYTHON": codegenPython, "MATHREEL_PROVIDERS": providers, "MATHREEL_PROVIDER_TIMEOUT_S": "\(timeout)",
+    ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": providers, "MATHREEL_PROVIDER_TIMEOUT_S": "\(timeout)",
      "CLOUDFLARE_ACCOUNT_ID": "acc", "CLOUDFLARE_API_TOKEN": "cf-token", "MATHREEL_CLOUDFLARE_BASE_URL": server.baseURL,
      "GROQ_API_KEY": "groq-key", "MATHREEL_GROQ_BASE_URL": server.baseURL,
      "HF_TOKEN": "hf-token", "MATHREEL_HUGGINGFACE_BASE_URL": server.baseURL,

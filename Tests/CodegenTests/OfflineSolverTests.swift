@@ -11,17 +11,16 @@ import TestSupport
 import Glibc
 #endif
 
-let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Services/Codegen/Python/check_solver.py").path
+let checkSolverScript = repoRoot + "/Services/Codegen/Python/check_solver.py"
 
 @Suite struct OfflineSolverTests {
     @Test(.timeLimit(.minutes(3)))
     func everyFamilysAnswersAreRightByIndependentChecks() async throws {
-        let r = try await runCommand(codegenPython, [checkSolverScript], timeout: 170)
+        let r = try await runCommand(manimPython, [checkSolverScript], timeout: 170)
         #expect(r.status.succeeded, "\(r.stdout.suffix(3000))\n\(r.stderr.suffix(2000))")
         #expect(r.stdout.contains("all checks passed"))
         // The set the bench and this test share covers every family with at least five wordings.
-        guard case .array(let cases) = try JSONValue.parse(Array(try await runCommand(codegenPython, [checkSolverScript, "--list"]).stdout.utf8)) else {
+        guard case .array(let cases) = try JSONValue.parse(Array(try await runCommand(manimPython, [checkSolverScript, "--list"]).stdout.utf8)) else {
             Issue.record("no problem list"); return
         }
         var perFamily: [String: Int] = [:]
@@ -31,7 +30,7 @@ let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
     @Test(.timeLimit(.minutes(1)))
     func theClientSolvesRefusesAndReplacesABrokenWorker() async throws {
-        let solver = OfflineSolver(python: codegenPython, timeout: 5)
+        let solver = OfflineSolver(python: manimPython, timeout: 5)
         defer { Task { await solver.stop() } }
         guard case .solved(let family, let answer, let code, let scene) = await solver.solve("Solve x^2 - 5x + 6 = 0") else {
             Issue.record("not solved"); return
@@ -55,7 +54,7 @@ let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
     @Test(.timeLimit(.minutes(1)))
     func concurrentProblemsEachGetTheirOwnAnswer() async throws {
-        let solver = OfflineSolver(python: codegenPython, timeout: 5)
+        let solver = OfflineSolver(python: manimPython, timeout: 5)
         defer { Task { await solver.stop() } }
         let problems = ["Solve 2x = 4": "x = 2", "Solve 3x = 9": "x = 3", "Solve 4x = 20": "x = 5", "Solve 5x = 35": "x = 7",
                         "determinant of [[1,2],[3,4]]": "det = -2", "integrate x^2 from 0 to 3": "= 9"]
@@ -72,7 +71,7 @@ let checkSolverScript = URL(fileURLWithPath: #filePath).deletingLastPathComponen
     func aHungWorkerIsKilledAndTheNextProblemStillAnswered() async throws {
         // A stand-in that answers "ready" and then never again.
         let hang = Array("import json, time\nprint(json.dumps({'ready': True}), flush=True)\ntime.sleep(3600)\n".utf8)
-        let stuck = OfflineSolver(python: codegenPython, source: hang, timeout: 1)
+        let stuck = OfflineSolver(python: manimPython, source: hang, timeout: 1)
         guard case .unavailable(let why) = await stuck.solve("Solve 2x = 4") else { Issue.record("answered?"); return }
         #expect(why.contains("did not answer within 1 s"))
         #expect(await stuck.workerPID() == nil, "the stuck worker was stopped")

@@ -22,7 +22,7 @@ import TestSupport
         let spool = try Spool(root: dir.spool)
         var ids: [String: String] = [:]
         for p in Self.onePerFamily { ids[try submitProblem(spool, p)] = p }
-        let settings = ["MATHREEL_PYTHON": codegenPython, "MATHREEL_PROVIDERS": "offline"]
+        let settings = ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": "offline"]
         let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
         let render = try StartedDaemon.start("mathreel-render", dir, settings)
         defer { codegen.kill(); render.kill() }
@@ -59,7 +59,7 @@ import TestSupport
         }
         let id = try submitProblem(spool, modelOnlyProblem)
         let codegen = try StartedDaemon.start("mathreel-codegen", dir, chainSettings(server, "groq"))
-        let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": codegenPython])
+        let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": manimPython])
         defer { codegen.kill(); render.kill() }
         #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) == 1 }, "\(codegen.log)\n\(render.log)")
         let job = try #require(jobs(in: spool, .deliver).first)

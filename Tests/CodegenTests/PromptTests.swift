@@ -12,7 +12,7 @@ import TestSupport
     @Test(.timeLimit(.minutes(2)))
     func theInstalledManimsDocsAreIndexedAndTheMatchingOnesRetrieved() async throws {
         let dir = TempDir("mathreel-docs")
-        let docs = DocsIndex(state: dir.path, python: codegenPython)
+        let docs = DocsIndex(state: dir.path, python: manimPython)
         #expect(docs.stamp() == nil)
         try await docs.ensure(installed: nil)
         let stamp = try #require(docs.stamp())
@@ -32,7 +32,7 @@ import TestSupport
     func theWorkedExamplesPassTheStaticCheck() async throws {
         // Manim's names are read once into the cache; the first import may be slow on a busy machine.
         let dir = TempDir("mathreel-examples")
-        var checker = StaticChecker(python: codegenPython, cacheFile: dir.path + "/manim-names.json")
+        var checker = StaticChecker(python: manimPython, cacheFile: dir.path + "/manim-names.json")
         checker.timeout = 120
         for example in [Prompt.exampleCode, Prompt.graphCode] {
             let code = try Extraction.code(from: example)

@@ -83,13 +83,13 @@ import Glibc
     func aRendererKilledMidRenderLosesNothingAndRendersTheJobOnce() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
-        let id = try submitCode(spool, "self.play(Rotate(Square(), angle=20), run_time=10)")
+        let id = try submitCode(spool, "self.play(Rotate(Square(), angle=20), run_time=25)")
         func start() throws -> StartedDaemon { try RenderDaemon.start(dir, ["MATHREEL_WARM_WORKERS": "1"]) }
         let first = try start()
-        // Mid-render: the job is held in active/render and the runner is writing the scene's frames
-        // (seen from the host through the sandbox's root: root in the test may look).
+        // Mid-render: the job is held in active/render, not yet on its way on (`next` not deliver), and the
+        // runner is writing the scene's frames (seen from the host through the sandbox's root).
         let rendering = await waitUntil(timeout: 60, interval: 0.05) {
-            count(spool, .active(.render)) == 1 && descendants(of: first.child.pid).contains { pid in
+            jobs(in: spool, .active(.render)).first.map { $0.next != Place.deliver.path } == true && descendants(of: first.child.pid).contains { pid in
                 let frames = "/proc/\(pid)/root/job/media/videos/480p15/partial_movie_files/Demo"
                 return ((try? FileManager.default.contentsOfDirectory(atPath: frames)) ?? []).contains { $0.hasSuffix(".mp4") }
             }

@@ -12,10 +12,6 @@ import TestSupport
 import Glibc
 #endif
 
-let manimPython = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"]
-    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-
 func sceneCode(_ body: String) -> String {
     "from manim import *\n\nclass Demo(Scene):\n    def construct(self):\n"
         + body.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"

@@ -78,3 +78,11 @@ public func count(_ spool: Spool, _ place: Place) -> Int {
 public func jobs(in spool: Spool, _ place: Place) -> [Job] {
     ((try? spool.list(place)) ?? []).compactMap { name in spool.peek(place, name).flatMap { try? Job.decode($0) } }
 }
+
+/// The checkout this test suite belongs to.
+public let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// The Manim environment's Python: MATHREEL_PYTHON, else the checkout's `.venv` (made by `make setup`).
+public let manimPython = ProcessInfo.processInfo.environment["MATHREEL_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+    ?? repoRoot + "/.venv/bin/python"

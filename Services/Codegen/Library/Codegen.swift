@@ -62,6 +62,7 @@ public struct Codegen: Sendable {
         let offlineSeconds = (ContinuousClock.now - started).seconds
         var calls: [Call] = []
         var stoppedByOurBug = false
+        var laterMayWork = false
         for name in settings.chain {
             if name == .offline {
                 guard case .solved(let family, let answer, let code, _) = offline else { continue }
@@ -77,44 +78,63 @@ public struct Codegen: Sendable {
                                   calls: calls, started: started)
             }
             guard !stoppedByOurBug, let provider = settings.providers[name] else { continue }
-            guard await breakers.allow(name) else {
-                calls.append(Call(provider: name.rawValue, outcome: "skipped: \(await breakers.state(name).reason ?? "breaker open")", seconds: 0))
-                continue
+            let tried = await attempt(name, provider, job: job, calls: &calls) {
+                Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: docs.snippets(for: problem))
             }
-            let messages = Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: docs.snippets(for: problem))
-            let callStart = ContinuousClock.now
-            let code: String
-            do {
-                code = try await generate(provider, messages, job: job)
-            } catch {
-                await breakers.failed(name, error)
-                calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - callStart).seconds))
-                if error.failsOver {
-                    logger.warning("provider failed; trying the next", metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
-                } else {
-                    // A 400 for our own request: every provider would refuse it. Loudly, once.
-                    logger.critical("a provider refused mathreel's request as malformed: a bug in mathreel, please report it",
-                                    metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
-                    stoppedByOurBug = true
-                }
-                continue
+            switch tried {
+            case .code(let code):
+                return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: offline.answer, family: nil,
+                                  calls: calls, started: started)
+            case .resting: laterMayWork = true
+            case .failed(let error):
+                laterMayWork = laterMayWork || error.mayPassWithTime
+                if !error.failsOver { stoppedByOurBug = true }
             }
-            await breakers.succeeded(name)
-            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - callStart).seconds))
-            return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: offline.answer, family: nil,
-                              calls: calls, started: started)
         }
         job.codegen = (job.codegen ?? [:]).merging(["calls": .array(calls.map(\.json))]) { $1 }
-        if case .unsupported(let message) = offline, !settings.chain.contains(where: { $0 != .offline }) || stoppedByOurBug {
-            return .fail(job, failure(ErrorCode.unsupportedProblem, message))
-        }
-        if case .unsupported(let message) = offline, calls.allSatisfy({ $0.outcome.hasPrefix("sent no usable code") }) {
+        // Nothing to wait for (no model, our own bug, or models that answered without usable code): say how to phrase one.
+        if case .unsupported(let message) = offline, !laterMayWork || stoppedByOurBug {
             return .fail(job, failure(ErrorCode.unsupportedProblem, message))
         }
         // Every provider is out for now (rate limits, quotas, outages): try again later.
         let tried = calls.map { "\($0.provider): \($0.outcome)" }.joined(separator: "; ")
         return .retry(job, failure(ErrorCode.providersExhausted,
                                    "Every code-writing service is busy or out of quota right now, and the built-in solver does not know this problem. The job will be tried again in a few minutes. (\(tried))"))
+    }
+
+    enum Try {
+        case code(String)
+        /// Its breaker is open: no call was made.
+        case resting
+        case failed(ProviderFailure)
+    }
+
+    /// One model's turn: its breaker asked first, the call made, the breaker told how it went,
+    /// the outcome recorded in `calls` and logged.
+    func attempt(_ name: ProviderName, _ provider: Provider, job: Job, calls: inout [Call],
+                 messages: () -> [ChatMessage]) async -> Try {
+        guard await breakers.allow(name) else {
+            calls.append(Call(provider: name.rawValue, outcome: "skipped: \(await breakers.state(name).reason ?? "breaker open")", seconds: 0))
+            return .resting
+        }
+        let start = ContinuousClock.now
+        do {
+            let code = try await generate(provider, messages(), job: job)
+            await breakers.succeeded(name)
+            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - start).seconds))
+            return .code(code)
+        } catch {
+            await breakers.failed(name, error)
+            calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - start).seconds))
+            if error.failsOver {
+                logger.warning("provider failed; trying the next", metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
+            } else {
+                // A 400 for our own request: every provider would refuse it. Loudly.
+                logger.critical("a provider refused mathreel's request as malformed: a bug in mathreel, please report it",
+                                metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
+            }
+            return .failed(error)
+        }
     }
 
     /// One provider's code for `messages`: extracted, checked (auto-fixed), and asked again once when the check fails.
@@ -152,32 +172,25 @@ public struct Codegen: Sendable {
         let wrote = ProviderName(rawValue: job.codegen?["provider"]?.stringValue ?? "")
         let order = (wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }
         var calls: [Call] = []
-        var anyOut = false
+        var laterMayWork = false
         for name in order where name != .offline {
             guard let provider = settings.providers[name] else { continue }
-            guard await breakers.allow(name) else { anyOut = true; continue }
-            let callStart = ContinuousClock.now
-            let messages = Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.extra["context"]?.stringValue,
-                                                         verifiedAnswer: job.codegen?["answer"]?.stringValue,
-                                                         snippets: docs.snippets(for: job.problem ?? "")),
-                                         code: failing, error: error)
-            let code: String
-            do {
-                code = try await generate(provider, messages, job: job)
-            } catch {
-                await breakers.failed(name, error)
-                // A provider that is down may come back; one that answered without usable code will not do better.
-                if case .noCode = error {} else if error != .truncated { anyOut = true }
-                calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - callStart).seconds))
-                continue
+            let tried = await attempt(name, provider, job: job, calls: &calls) {
+                Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.extra["context"]?.stringValue,
+                                              verifiedAnswer: job.codegen?["answer"]?.stringValue,
+                                              snippets: docs.snippets(for: job.problem ?? "")),
+                              code: failing, error: error)
             }
-            await breakers.succeeded(name)
-            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - callStart).seconds))
-            return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.codegen?["answer"]?.stringValue,
-                              family: nil, calls: calls, started: started, note: "repaired after: \(lastError.message.prefix(200))")
+            switch tried {
+            case .code(let code):
+                return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.codegen?["answer"]?.stringValue,
+                                  family: nil, calls: calls, started: started, note: "repaired after: \(lastError.message.prefix(200))")
+            case .resting: laterMayWork = true
+            case .failed(let e): laterMayWork = laterMayWork || e.mayPassWithTime
+            }
         }
         job.codegen?["calls"] = .array(calls.map(\.json))
-        if anyOut {
+        if laterMayWork {
             job.codegen?["repair"] = .object(repair)  // kept for the next try
             return .retry(job, failure(ErrorCode.providersExhausted, "The animation failed to render and every code-writing service is busy right now; the repair will be tried again in a few minutes."))
         }
@@ -240,7 +253,7 @@ public struct Codegen: Sendable {
         await codegen.solver.warmUp()
         // The prompt's retrieval: Manim's docs indexed once per installed version (about a second), in the background.
         Task {
-            _ = try? await codegen.checker.check("from manim import *\n\nclass Warm(Scene):\n    def construct(self):\n        pass\n")
+            await codegen.checker.prime()
             do { try await codegen.docs.ensure(installed: codegen.checker.installedStamp()) } catch {
                 logger.warning("no docs index for the prompt: \(error)")
             }

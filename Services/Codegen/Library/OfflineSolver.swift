@@ -115,12 +115,9 @@ final class SolverWorker: @unchecked Sendable {
         defer { close(toChild[0]); close(fromChild[1]) }
         let script = try ScratchFile(contents: source)
         errors = try ScratchFile()
-        // No secret and no home: a bare environment. The source comes in on descriptor 3.
-        let env = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"]
-        child = try ChildProcess(path: "/usr/bin/prlimit",
-                                 arguments: ["--as=\(2 << 30)", "--fsize=\(16 << 20)", "--nofile=64", "--core=0", "--", python, "-I", "-B", "/dev/fd/3"],
-                                 environment: env, stdin: toChild[0], stdout: fromChild[1], stderr: errors.fd,
-                                 passing: [script.fd], newSession: true)
+        // Long-lived, so no CPU cap on the process: solver.py stops each problem itself.
+        child = try PythonScript.start(python: python, script: script, memory: 2 << 30, cpuSeconds: nil,
+                                       stdin: toChild[0], stdout: fromChild[1], stderr: errors.fd)
         input = toChild[1]
         output = fromChild[0]
         _ = fcntl(input, F_SETFL, fcntl(input, F_GETFL) | O_NONBLOCK)

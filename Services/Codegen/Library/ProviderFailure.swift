@@ -43,6 +43,15 @@ public enum ProviderFailure: Error, Equatable, CustomStringConvertible {
     /// Whether the next provider should be tried (a 400 of ours would fail everywhere).
     public var failsOver: Bool { if case .badRequest = self { false } else { true } }
 
+    /// Whether the same provider may do better later (an outage, a limit, a cut reply); a model
+    /// that answered without usable code, or our own bad request, will not.
+    public var mayPassWithTime: Bool {
+        switch self {
+        case .noCode, .badRequest: false
+        default: true
+        }
+    }
+
     /// The body's own words, whichever error shape the provider uses.
     static func message(_ r: HTTPResponse) -> String {
         guard case .object(let o)? = r.json else { return String(r.text.prefix(300)) }

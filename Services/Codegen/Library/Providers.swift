@@ -102,10 +102,14 @@ public struct ProviderSettings: Sendable {
 
     public init(environment env: [String: String]) {
         func value(_ key: String) -> String? { env[key].flatMap { $0.trimmed().isEmpty ? nil : $0.trimmed() } }
+        /// A base URL without its trailing slashes, so paths can be appended.
+        func trimmed(_ url: String) -> String {
+            var u = url
+            while u.hasSuffix("/") { u.removeLast() }
+            return u
+        }
         func base(_ name: ProviderName, _ fallback: String) -> String {
-            var b = value("MATHREEL_\(name.rawValue.uppercased())_BASE_URL") ?? fallback
-            while b.hasSuffix("/") { b.removeLast() }
-            return b
+            trimmed(value("MATHREEL_\(name.rawValue.uppercased())_BASE_URL") ?? fallback)
         }
         func model(_ name: ProviderName, _ fallback: String) -> String { value("MATHREEL_\(name.rawValue.uppercased())_MODEL") ?? fallback }
         let timeout = Double(value("MATHREEL_PROVIDER_TIMEOUT_S") ?? "") ?? 90
@@ -130,12 +134,12 @@ public struct ProviderSettings: Sendable {
         if let key = value("OPENAI_API_KEY") {
             let b = value("MATHREEL_OPENAI_BASE_URL") ?? value("OPENAI_BASE_URL") ?? "https://api.openai.com/v1"
             providers[.openai] = Provider(name: .openai, model: model(.openai, "gpt-4o-mini"),
-                                          url: (b.hasSuffix("/") ? String(b.dropLast()) : b) + "/chat/completions",
+                                          url: trimmed(b) + "/chat/completions",
                                           headers: [("Authorization", "Bearer \(key)")], native: false, timeout: timeout)
         }
         if let url = value("MATHREEL_OLLAMA_BASE_URL") ?? value("OLLAMA_URL") {
             providers[.ollama] = Provider(name: .ollama, model: model(.ollama, "qwen2.5-coder:7b"),
-                                          url: (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/api/chat",
+                                          url: trimmed(url) + "/api/chat",
                                           headers: [], native: false, timeout: Double(value("MATHREEL_OLLAMA_TIMEOUT_S") ?? "") ?? 600)
         }
         var chain: [ProviderName] = []

@@ -175,14 +175,19 @@ def intercepts(f, count):
     return check
 
 
+def agrees(e, f, vars_, ans):
+    """The reported expression `e` equals the hand-written `f` at a few points."""
+    syms = [sp.Symbol(v) for v in vars_]
+    for p in (-1.3, 0.7, 2.9):
+        pt = {s: p + 0.37 * k for k, s in enumerate(syms)}
+        assert close(complex(e.subs(pt).evalf()), f(*pt.values()), 1e-9), ans
+
+
 def factored(f, factors, vars_=("x",)):
     """Same polynomial (hand-written f), and a product of at least `factors` factors."""
     def check(ans):
         e = read(ans)
-        syms = [sp.Symbol(v) for v in vars_]
-        for p in (-1.3, 0.7, 2.9):
-            pt = {s: p + 0.37 * k for k, s in enumerate(syms)}
-            assert close(complex(e.subs(pt).evalf()), f(*pt.values()), 1e-9), ans
+        agrees(e, f, vars_, ans)
         n = sum(int(m.exp) if m.is_Pow else 1 for m in sp.Mul.make_args(e) if not m.is_number)
         assert n >= factors, "%s has %d factors" % (ans, n)
     return check
@@ -192,20 +197,14 @@ def expanded(f, vars_=("x",)):
     def check(ans):
         assert "(" not in ans, "still has brackets: " + ans
         e = read(ans)
-        syms = [sp.Symbol(v) for v in vars_]
-        for p in (-1.3, 0.7, 2.9):
-            pt = {s: p + 0.37 * k for k, s in enumerate(syms)}
-            assert close(complex(e.subs(pt).evalf()), f(*pt.values()), 1e-9), ans
+        agrees(e, f, vars_, ans)
     return check
 
 
 def simplified(f, most_chars, vars_=("x",)):
     def check(ans):
         e = read(ans)
-        syms = [sp.Symbol(v) for v in vars_]
-        for p in (-1.3, 0.7, 2.9):
-            pt = {s: p + 0.37 * k for k, s in enumerate(syms)}
-            assert close(complex(e.subs(pt).evalf()), f(*pt.values()), 1e-9), ans
+        agrees(e, f, vars_, ans)
         assert len(ans) <= most_chars, "not simplified enough: " + ans
     return check
 

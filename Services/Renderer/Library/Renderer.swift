@@ -235,10 +235,8 @@ public struct Renderer: Sendable {
         if let warning = renderer.sandbox.warning { logger.warning("\(warning)") }
         _ = Spool.makeDirectoriesIfMissing(config.state)
         await renderer.pool.fill()
-        // The check reads the installed Manim's names once (an import, about a second) and
-        // caches them in the state directory: done now, not on the first person's job.
         let checker = renderer.checker
-        Task { _ = try? await checker.check("from manim import *\n\nclass Warm(Scene):\n    def construct(self):\n        pass\n") }
+        Task { await checker.prime() }
         // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
         try await Daemon.serve([renderer.loop()], name: "render", logger: logger)
         await renderer.pool.shutdown()

@@ -144,11 +144,6 @@ public struct Sandbox: Sendable {
                                 stdin: stdin, stdout: output, stderr: output, passing: files.map(\.fd), newSession: true)
     }
 
-    /// Renders one job cold: `request` is the runner's job (code, scene, quality, format).
-    public func run(_ request: JSONObject) async throws -> SandboxResult {
-        try await start().render(request)
-    }
-
     /// Starts the runner ahead of its job: it imports Manim, then waits on stdin.
     public func start() throws -> SandboxWorker {
         var fds: [Int32] = [-1, -1]

@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # the tests use (systemd-analyze, prlimit, inotify on procfs), and what Manim renders
 # with: ffmpeg, Cairo and Pango (pycairo builds against them), LaTeX with the packages
 # MathTex's default template needs (standalone is in latex-extra), dvisvgm, bubblewrap.
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps \
+APT_PACKAGES := libcurl4-openssl-dev curl libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps \
   python3 python3-venv python3-dev ffmpeg libcairo2-dev libpango1.0-dev \
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap
 VENV_INSTALLED ?= /opt/mathreel/venv
@@ -29,26 +29,36 @@ VENV := .venv
 SYSTEM_PYTHON := /usr/bin/python3
 PYTHON_REQUIREMENTS := requirements.txt
 
-.PHONY: all setup setup-system setup-python build release test bench demo install clean
+.PHONY: all setup setup-system setup-python setup-browser build release test bench demo install clean
 
 all: build
 
 setup: setup-system setup-python
 
-setup-system:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# $(call apt_install,PACKAGES,WHO): installs those of PACKAGES that are missing.
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "setup: installing$$missing"; \
+	  echo "$(2): installing$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "setup: system packages present"; fi
+	else echo "$(2): system packages present"; fi
+endef
+
+# $(call fresh_venv,DIR,WHO): a venv made from another Python is made again from ours.
+define fresh_venv
+	@if [ -f $(1)/pyvenv.cfg ] && ! grep -qx "home = $(patsubst %/,%,$(dir $(SYSTEM_PYTHON)))" $(1)/pyvenv.cfg; then \
+	  echo "$(2): $(1) was made from another Python; making it again from $(SYSTEM_PYTHON)"; rm -rf $(1); fi
+endef
+
+setup-system:
+	$(call apt_install,$(APT_PACKAGES),setup)
 	@command -v $(SWIFT) >/dev/null || { echo "setup: no Swift toolchain on PATH; install Swift 6.x from swift.org first"; exit 1; }
 
 # The Python environment the renderer uses (MATHREEL_PYTHON); its packages are pinned in requirements.txt.
 setup-python: setup-system
-	@if [ -f $(VENV)/pyvenv.cfg ] && ! grep -qx "home = $(patsubst %/,%,$(dir $(SYSTEM_PYTHON)))" $(VENV)/pyvenv.cfg; then \
-	  echo "setup: $(VENV) was made from another Python; making it again from $(SYSTEM_PYTHON)"; rm -rf $(VENV); fi
+	$(call fresh_venv,$(VENV),setup)
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 
 $(VENV)/.installed: $(PYTHON_REQUIREMENTS)
@@ -58,13 +68,33 @@ $(VENV)/.installed: $(PYTHON_REQUIREMENTS)
 	$(VENV)/bin/python -c "import manim, sympy; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'in $(VENV)')"
 	@touch $@
 
+# The real-browser check (Tests/Browser/watch_page.py): Debian's Chromium and its matching
+# driver (one source package, so their versions always agree; no driver is downloaded),
+# and a Python environment of its own with Selenium and axe-core (the axe-core script
+# ships inside the PyPI package: nothing is fetched when the check runs).
+BROWSER_APT_PACKAGES := chromium chromium-driver python3 python3-venv
+BROWSER_VENV := .venv-browser
+BROWSER_REQUIREMENTS := Tests/Browser/requirements.txt
+
+setup-browser:
+	$(call apt_install,$(BROWSER_APT_PACKAGES),setup-browser)
+	$(call fresh_venv,$(BROWSER_VENV),setup-browser)
+	@$(MAKE) --no-print-directory $(BROWSER_VENV)/.installed
+
+$(BROWSER_VENV)/.installed: $(BROWSER_REQUIREMENTS)
+	@[ -x $(BROWSER_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(BROWSER_VENV)
+	$(BROWSER_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BROWSER_VENV)/bin/python -m pip install -q -r $(BROWSER_REQUIREMENTS)
+	$(BROWSER_VENV)/bin/python -c "import os, re, selenium, axe_selenium_python as a; js = os.path.join(os.path.dirname(a.__file__), 'node_modules', 'axe-core', 'axe.min.js'); v = re.search(r'version=\"([0-9.]+)\"', open(js).read()); print('setup-browser: selenium', selenium.__version__, 'and axe-core', v[1], 'in $(BROWSER_VENV)')"
+	@touch $@
+
 build:
 	$(SWIFT) build
 
 release:
 	$(SWIFT) build -c release
 
-test: setup
+test: setup setup-browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
 

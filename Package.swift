@@ -13,11 +13,13 @@ let package = Package(
         .executable(name: "mathreel-janitor", targets: ["mathreel-janitor"]),
         .executable(name: "mathreel-render", targets: ["mathreel-render"]),
         .executable(name: "mathreel-codegen", targets: ["mathreel-codegen"]),
+        .executable(name: "mathreel-deliver", targets: ["mathreel-deliver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Shared libraries: everything two daemons need lives here, once.
@@ -57,6 +59,10 @@ let package = Package(
                 resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
+        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelHTTP", "MathreelSQLite", .product(name: "Hummingbird", package: "hummingbird")],
+                path: "Services/Deliver/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-deliver", dependencies: ["DeliverService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
+
         // The `mathreel` command.
         .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", "CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),
@@ -74,6 +80,7 @@ let package = Package(
         .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
         .testTarget(name: "CodegenTests", dependencies: ["TestSupport", "CodegenService"], path: "Tests/CodegenTests", swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "RenderService"], path: "Tests/RenderTests", swiftSettings: swiftSettings),
+        .testTarget(name: "DeliverTests", dependencies: ["TestSupport", "DeliverService", "MathreelHTTP"], path: "Tests/DeliverTests", swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

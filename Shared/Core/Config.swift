@@ -20,6 +20,24 @@ public struct Lifetimes: Sendable, Equatable {
     public init() {}
 }
 
+extension Lifetimes {
+    /// A lifetime in words: "1 hour", "24 hours", "7 days", "90 minutes", "0.2 seconds".
+    public static func words(_ seconds: Double) -> String {
+        func unit(_ n: Double, _ word: String) -> String {
+            // n is a whole number of tenths here, so this is what "%.1f" printed.
+            let tenths = Int((n.magnitude * 10).rounded())
+            let text = n == n.rounded() ? String(Int(n)) : "\(n < 0 ? "-" : "")\(tenths / 10).\(tenths % 10)"
+            return "\(text) \(word)\(n == 1 ? "" : "s")"
+        }
+        if seconds >= 2 * 86_400, seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return unit(seconds / 86_400, "day") }
+        if seconds >= 3_600, seconds.truncatingRemainder(dividingBy: 3_600) == 0 { return unit(seconds / 3_600, "hour") }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return unit(seconds / 60, "minute") }
+        if seconds >= 3 * 3_600 { return unit((seconds / 3_600 * 10).rounded() / 10, "hour") }
+        if seconds >= 120 { return unit((seconds / 60).rounded(), "minute") }
+        return unit((seconds * 10).rounded() / 10, "second")
+    }
+}
+
 public struct Config: Sendable {
     public var spool: String
     public var state: String
@@ -33,6 +51,12 @@ public struct Config: Sendable {
     public var maxRepairs = 2
     /// A rendered video larger than this fails instead of being delivered (MATHREEL_MAX_VIDEO_BYTES).
     public var maxVideoBytes: Int64 = 50 << 20
+    /// Where delivery's web side listens (MATHREEL_DELIVERY_ADDR).
+    public var deliveryAddress = ListenAddress(host: "127.0.0.1", port: 8081)
+    /// The base of every link sent to people (MATHREEL_PUBLIC_URL); default: the delivery address.
+    public var publicURL: String
+    /// Send the video file itself on Telegram and WhatsApp (MATHREEL_DELIVER_INLINE).
+    public var deliverInline = false
     public var environment: [String: String]
     /// The Python of the Manim environment (MATHREEL_PYTHON).
     public var python: String
@@ -42,6 +66,7 @@ public struct Config: Sendable {
         python = Config.python(env)
         spool = env["MATHREEL_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool"
         state = env["MATHREEL_STATE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./state"
+        publicURL = ""
         func seconds(_ key: String, _ path: WritableKeyPath<Lifetimes, Double>) throws {
             guard let raw = env[key], !raw.isEmpty else { return }
             guard let v = Double(raw), v >= 0, v.isFinite else {
@@ -95,6 +120,24 @@ public struct Config: Sendable {
             }
             maxVideoBytes = v
         }
+        if let raw = env["MATHREEL_DELIVERY_ADDR"], !raw.isEmpty {
+            guard let a = ListenAddress(raw) else {
+                throw ConfigError(description: "MATHREEL_DELIVERY_ADDR must be host:port, like 127.0.0.1:8081; got '\(raw)'")
+            }
+            deliveryAddress = a
+        }
+        publicURL = env["MATHREEL_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(deliveryAddress.urlHost):\(deliveryAddress.port)"
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+        guard publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://") else {
+            throw ConfigError(description: "MATHREEL_PUBLIC_URL must start with https:// (or http://); got '\(publicURL)'")
+        }
+        if let raw = env["MATHREEL_DELIVER_INLINE"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "on", "true", "yes", "1": deliverInline = true
+            case "off", "false", "no", "0": deliverInline = false
+            default: throw ConfigError(description: "MATHREEL_DELIVER_INLINE must be true or false; got '\(raw)'")
+            }
+        }
     }
 
     /// MATHREEL_PYTHON, else .venv/bin/python in a checkout (made by `make setup`), else the installed venv.
@@ -103,5 +146,26 @@ public struct Config: Sendable {
         let fm = FileManager.default
         if fm.fileExists(atPath: ".venv/bin/python") || fm.fileExists(atPath: "Package.swift") { return ".venv/bin/python" }
         return "/opt/mathreel/venv/bin/python"
+    }
+}
+
+/// A listening address, `host:port` (`[v6]:port`; `:port` means every interface).
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    /// The host as it goes in a URL: a v6 address in brackets, every-interface as loopback.
+    public var urlHost: String {
+        if host == "0.0.0.0" || host == "::" { return "127.0.0.1" }
+        return host.contains(":") ? "[\(host)]" : host
     }
 }

@@ -113,9 +113,11 @@ public struct WatchdogService: Service {
 extension Daemon {
     /// Runs one or more worker loops as a daemon: READY=1 once every loop has
     /// scanned, watchdog pings while they tick, graceful shutdown on SIGTERM.
-    public static func serve(_ loops: [WorkerLoop], extra: [any Service] = [], name: String, logger: Logger) async throws {
+    /// `readiness`, when given, counts the loops' parts and those the extra services report.
+    public static func serve(_ loops: [WorkerLoop], extra: [any Service] = [], readiness: Readiness? = nil,
+                             name: String, logger: Logger) async throws {
         let liveness = Liveness()
-        let readiness = Readiness(parts: loops.count, status: "\(name) serving", logger: logger)
+        let readiness = readiness ?? Readiness(parts: loops.count, status: "\(name) serving", logger: logger)
         let services: [any Service] = [WatchdogService(liveness: liveness, logger: logger)] + extra + loops.map { loop in
             var loop = loop
             loop.onReady = { readiness.partReady() }

@@ -1,5 +1,5 @@
 // Database: a small SQLite connection over the C API (libsqlite3), for the state
-// directory's databases: the Manim docs index now, sessions later. One
+// directory's databases: the Manim docs index, delivery's links and notices, sessions later. One
 // connection per user, used from one task at a time; statements bind text and
 // integers and read rows as strings.
 import CSQLite
@@ -28,7 +28,7 @@ public final class Database: @unchecked Sendable {
 
     deinit { sqlite3_close(db) }
 
-    public enum Value: Sendable { case text(String), int(Int64), null }
+    public enum Value: Sendable { case text(String), int(Int64), real(Double), null }
 
     /// Runs `sql` (several statements allowed) without results.
     public func execute(_ sql: String) throws {
@@ -52,6 +52,7 @@ public final class Database: @unchecked Sendable {
             switch v {
             case .text(let s): sqlite3_bind_text(statement, Int32(i + 1), s, -1, transient)
             case .int(let n): sqlite3_bind_int64(statement, Int32(i + 1), n)
+            case .real(let x): sqlite3_bind_double(statement, Int32(i + 1), x)
             case .null: sqlite3_bind_null(statement, Int32(i + 1))
             }
         }

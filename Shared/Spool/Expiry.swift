@@ -65,6 +65,22 @@ public enum PlainFile {
         return Array(out.prefix(max(0, n)))
     }
 
+    /// A whole regular file (never through a link).
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SpoolError("open \(path)") }
+        defer { close(fd) }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else { throw SpoolError("\(path) is not a regular file") }
+        var out = [UInt8](repeating: 0, count: Int(info.size))
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(done)) }
+            guard n > 0 else { break }
+            done += n
+        }
+        return Array(out.prefix(done))
+    }
+
     /// Writes `bytes` as `path` (never through a link); `exclusive` refuses an existing file.
     public static func write(_ bytes: [UInt8], to path: String, exclusive: Bool = false, sync: Bool = false) throws {
         let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
@@ -100,12 +116,47 @@ public enum PlainFile {
         try FileOps.fsync(dst, to)
     }
 
-    /// rename, or copy-then-unlink across filesystems.
+    /// rename, or across filesystems a copy under a temporary name that is fsynced,
+    /// read back and compared before it takes the name and the original goes. The
+    /// target's directory is fsynced either way.
     public static func move(_ from: String, to: String) throws {
-        if rename(from, to) == 0 { return }
+        if rename(from, to) == 0 { return syncDirectory(of: to) }
         guard errno == EXDEV else { throw SpoolError("move \(from)") }
-        try copy(from, to: to)
+        let partial = to + ".partial"
+        _ = unlink(partial)
+        try copy(from, to: partial)
+        guard let a = digest(from), let b = digest(partial), a == b else {
+            _ = unlink(partial)
+            throw SpoolError("the copy of \(from) in \(to) does not match the original (left in place)")
+        }
+        guard rename(partial, to) == 0 else { _ = unlink(partial); throw SpoolError("move \(partial)") }
+        syncDirectory(of: to)
         _ = unlink(from)
+        syncDirectory(of: from)
+    }
+
+    /// The SHA-256 of a regular file, read to its end; nil when unreadable.
+    public static func digest(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hash = SHA256()
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n == 0 { return hash.finalize() }
+            guard n > 0 else { return nil }
+            hash.update(buf.prefix(n))
+        }
+    }
+
+    /// fsync of the directory holding `path`, so a rename into it survives a power cut.
+    public static func syncDirectory(of path: String) {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fd = open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = Glibc.fsync(fd)
+        close(fd)
     }
 
     /// A hard link where one filesystem allows it, else a copy.

@@ -300,12 +300,12 @@ func write(_ path: String, _ text: String = "x") throws {
 }
 
 @Test func lifetimesAreSaidInWords() {
-    #expect(Janitor.words(3_600) == "1 hour")
-    #expect(Janitor.words(86_400) == "24 hours")
-    #expect(Janitor.words(7 * 86_400) == "7 days")
-    #expect(Janitor.words(5_400) == "90 minutes")
-    #expect(Janitor.words(0.2) == "0.2 seconds")
-    #expect(Janitor.words(1) == "1 second")
+    #expect(Lifetimes.words(3_600) == "1 hour")
+    #expect(Lifetimes.words(86_400) == "24 hours")
+    #expect(Lifetimes.words(7 * 86_400) == "7 days")
+    #expect(Lifetimes.words(5_400) == "90 minutes")
+    #expect(Lifetimes.words(0.2) == "0.2 seconds")
+    #expect(Lifetimes.words(1) == "1 second")
 }
 
 // MARK: The daemon

@@ -144,8 +144,8 @@ public struct Janitor: Sendable {
                   isJob(place, name) else { continue }
             guard case .claimed(let claim) = spool.claim(name, from: place) else { continue }
             let message = stage == .ingest
-                ? "This job waited more than \(Janitor.words(lifetimes.queued)) to be taken in, so it was stopped. Please send it again."
-                : "This job waited more than \(Janitor.words(lifetimes.queued)) for the \(Janitor.stepWords(stage)) step, so it was stopped. Please send it again."
+                ? "This job waited more than \(Lifetimes.words(lifetimes.queued)) to be taken in, so it was stopped. Please send it again."
+                : "This job waited more than \(Lifetimes.words(lifetimes.queued)) for the \(Janitor.stepWords(stage)) step, so it was stopped. Please send it again."
             expire(claim, error: JobError(stage: stage.rawValue, code: ErrorCode.expired, message: message), from: place.path, into: &report)
         }
     }
@@ -157,7 +157,7 @@ public struct Janitor: Sendable {
             guard let bytes = spool.peek(place, name), let job = try? Job.decode(bytes),
                   let created = job.createdDate, now - created.timeIntervalSince1970 > lifetimes.queued else { continue }
             guard case .claimed(let claim) = spool.claimDeferred(name, of: stage) else { continue }
-            let message = "This job was still not finished \(Janitor.words(lifetimes.queued)) after it was sent (the \(Janitor.stepWords(stage)) step kept failing and was waiting to be tried again), so it was stopped. Please send it again."
+            let message = "This job was still not finished \(Lifetimes.words(lifetimes.queued)) after it was sent (the \(Janitor.stepWords(stage)) step kept failing and was waiting to be tried again), so it was stopped. Please send it again."
             expire(claim, error: JobError(stage: stage.rawValue, code: ErrorCode.expired, message: message), from: place.path, into: &report)
         }
     }
@@ -171,7 +171,7 @@ public struct Janitor: Sendable {
             guard let job = try? claim.job() else { try? claim.putBack(); continue }
             // Video first: a crash after this leaves the job to be expired again, never a lost video.
             report.deletions += deleteVideo(of: job.id, reason: .linkUnused, videos)
-            let message = "The link was not used within \(Janitor.words(lifetimes.ready)), so the video was deleted as promised. Send the problem again to get a new video."
+            let message = "The link was not used within \(Lifetimes.words(lifetimes.ready)), so the video was deleted as promised. Send the problem again to get a new video."
             expire(claim, error: JobError(stage: Stage.deliver.rawValue, code: ErrorCode.expired, message: message), from: "ready", into: &report)
         }
     }
@@ -285,22 +285,6 @@ public struct Janitor: Sendable {
     }
 
     // MARK: Words for people
-
-    /// A lifetime in words: "1 hour", "24 hours", "7 days", "90 minutes", "0.2 seconds".
-    public static func words(_ seconds: Double) -> String {
-        func unit(_ n: Double, _ word: String) -> String {
-            // n is a whole number of tenths here, so this is what "%.1f" printed.
-            let tenths = Int((n.magnitude * 10).rounded())
-            let text = n == n.rounded() ? String(Int(n)) : "\(n < 0 ? "-" : "")\(tenths / 10).\(tenths % 10)"
-            return "\(text) \(word)\(n == 1 ? "" : "s")"
-        }
-        if seconds >= 2 * 86_400, seconds.truncatingRemainder(dividingBy: 86_400) == 0 { return unit(seconds / 86_400, "day") }
-        if seconds >= 3_600, seconds.truncatingRemainder(dividingBy: 3_600) == 0 { return unit(seconds / 3_600, "hour") }
-        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return unit(seconds / 60, "minute") }
-        if seconds >= 3 * 3_600 { return unit((seconds / 3_600 * 10).rounded() / 10, "hour") }
-        if seconds >= 120 { return unit((seconds / 60).rounded(), "minute") }
-        return unit((seconds * 10).rounded() / 10, "second")
-    }
 
     static func stepWords(_ stage: Stage) -> String {
         switch stage {

@@ -70,7 +70,7 @@ extension Janitor {
         let spool = try Spool(root: config.spool)
         let janitor = Janitor(spool: spool, config: config, logger: logger)
         let liveness = Liveness()
-        let readiness = Readiness(parts: 2, status: "janitor sweeping every \(words(config.janitorInterval))", logger: logger)
+        let readiness = Readiness(parts: 2, status: "janitor sweeping every \(Lifetimes.words(config.janitorInterval))", logger: logger)
         logger.info("starting", metadata: ["spool": "\(spool.root)", "state": "\(config.state)",
                                             "interval_s": "\(config.janitorInterval)", "min_free_bytes": "\(config.minFreeBytes)"])
         try await Daemon.run([

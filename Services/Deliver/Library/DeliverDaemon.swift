@@ -1,0 +1,49 @@
+// The `mathreel-deliver` daemon: the deliver stage's worker loop, the watch site
+// (Hummingbird, on MATHREEL_DELIVERY_ADDR), the messenger, the failed/ watcher and
+// the access grace timer, run as services of one group with graceful shutdown.
+// READY=1 comes once the loop has scanned, the site listens and failed/ was read.
+import Hummingbird
+import Logging
+import MathreelCore
+import MathreelDaemon
+import MathreelSpool
+
+public enum DeliverDaemon {
+    public static func run(config: Config) async throws {
+        let logger = Logger(label: "deliver")
+        let spool = try Spool(root: config.spool)
+        guard Spool.makeDirectoriesIfMissing(config.state + "/videos") else {
+            throw SpoolError("create \(config.state)/videos (check MATHREEL_STATE and its permissions)")
+        }
+        let store = try LinkStore(state: config.state)
+        let ledger = AccessLedger(spool: spool, store: store, logger: logger)
+        let channels = Channels(settings: ChannelSettings(environment: config.environment))
+        let messenger = Messenger(store: store, spool: spool, channels: channels, config: config, ledger: ledger, logger: logger)
+        var deliverer = Deliverer(spool: spool, config: config, store: store, logger: logger)
+        deliverer.onNoticeOwed = { messenger.wake() }
+        let address = config.deliveryAddress
+        let readiness = Readiness(parts: 3, status: "deliver serving links at \(config.publicURL)", logger: logger)
+        let site = WatchSite(store: store, spool: spool, ledger: ledger, videos: deliverer.videos, ready: config.lifetimes.ready, logger: logger)
+        let app = Application(
+            router: site.router(),
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                logger.info("watch site listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "public_url": "\(config.publicURL)"])
+                readiness.partReady()
+            },
+            logger: logger)
+        for channel in [Channel.telegram, .whatsapp] {
+            if let missing = channels.missingSettings(channel) {
+                logger.info("\(channel.rawValue) notices are off", metadata: ["reason": "\(missing)"])
+            }
+        }
+        logger.info("starting", metadata: ["spool": "\(spool.root)", "state": "\(config.state)", "address": "\(address.host):\(address.port)",
+                                            "inline": "\(config.deliverInline)"])
+        try await Daemon.serve([deliverer.loop()], extra: [
+            app, messenger,
+            FailureWatch(spool: spool, store: store, logger: logger, onOwed: { messenger.wake() }, onFirstScan: { readiness.partReady() }),
+            LinkTimers(ledger: ledger, store: store, grace: config.lifetimes.accessGrace, keep: config.lifetimes.done, logger: logger),
+        ], readiness: readiness, name: "deliver", logger: logger)
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,162 @@
+// WatchSite: delivery's web side (SPEC §6) as a Hummingbird router. A request
+// reaches a file only through its token's hash in the state: the token names a
+// row, the row names a file in `<state>/videos/`. Video bodies report what they
+// wrote to the access ledger, which decides when the link is used up.
+import Hummingbird
+import Logging
+import MathreelCore
+import MathreelSpool
+
+public struct WatchSite: Sendable {
+    let store: LinkStore
+    let spool: Spool
+    let ledger: AccessLedger
+    let videos: String
+    let ready: Double
+    let logger: Logger
+    let fileIO = FileIO()
+
+    public init(store: LinkStore, spool: Spool, ledger: AccessLedger, videos: String, ready: Double, logger: Logger) {
+        self.store = store; self.spool = spool; self.ledger = ledger; self.videos = videos; self.ready = ready; self.logger = logger
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        router.add(middleware: SecurityHeaders())
+        router.get("/v/:token") { _, context in self.page(context.parameters.get("token")) }
+        router.get("/v/:token/video") { request, context in try await self.video(request, context, attachment: false) }
+        router.get("/v/:token/download") { request, context in try await self.video(request, context, attachment: true) }
+        router.get("/v/:token/poster.jpg") { _, context in self.extra(context, \.poster, type: "image/jpeg") }
+        router.get("/v/:token/captions.vtt") { _, context in self.extra(context, \.captions, type: "text/vtt; charset=utf-8") }
+        router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"],
+                                                  body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#))) }
+        return router
+    }
+
+    // MARK: Which link
+
+    enum Lookup { case live(Token, Link), gone(expired: Bool), unknown, broken }
+
+    func lookup(_ raw: String?, now: Double = Date().timeIntervalSince1970) -> Lookup {
+        guard let raw, let token = Token(parsing: raw[...]) else { return .unknown }
+        let found: Link?
+        do { found = try store.link(token) } catch {
+            logger.error("could not read the links", metadata: ["error": "\(error)"])
+            return .broken
+        }
+        guard let link = found else { return .unknown }
+        if let gone = link.gone { return .gone(expired: gone == "expired") }
+        // The job must still be waiting in ready/: the janitor may have expired it meanwhile.
+        switch spool.locate(link.jobID) {
+        case .ready?, .active(.ready)?:
+            return now > link.expiresAt ? .gone(expired: true) : .live(token, link)
+        case .failed?:
+            _ = try? store.markGone(jobID: link.jobID, reason: "expired")
+            return .gone(expired: true)
+        default:
+            _ = try? store.markGone(jobID: link.jobID, reason: "watched")
+            return .gone(expired: false)
+        }
+    }
+
+    func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func refusal(_ lookup: Lookup) -> Response {
+        switch lookup {
+        case .gone(let expired): html(.gone, Pages.gone(expired: expired))
+        case .broken: html(.internalServerError, Pages.broken)
+        case .unknown, .live: html(.notFound, Pages.notFound)
+        }
+    }
+
+    // MARK: Routes
+
+    func page(_ raw: String?) -> Response {
+        guard case .live(let token, let link) = lookup(raw) else { return refusal(lookup(raw)) }
+        return html(.ok, Pages.watch(link, base: "/v/\(token.text)", ready: ready))
+    }
+
+    func video(_ request: Request, _ context: BasicRequestContext, attachment: Bool) async throws -> Response {
+        let found = lookup(context.parameters.get("token"))
+        guard case .live(let token, let link) = found else { return refusal(found) }
+        let path = videos + "/" + link.video
+        guard let size = PlainFile.regularSize(path), size > 0 else {
+            logger.error("a live link's video is missing", metadata: ["job_id": "\(link.jobID)"])
+            return html(.gone, Pages.gone(expired: false))
+        }
+        let etag = "\"\(link.jobID.prefix(8))-\(size)\""
+        var headers: HTTPFields = [.contentType: link.contentType, .acceptRanges: "bytes", .eTag: etag]
+        if attachment {
+            headers[.contentDisposition] = "attachment; filename=\"mathreel-\(link.jobID.prefix(8)).\(link.video.split(separator: ".").last ?? "mp4")\""
+        }
+        var asked = RangeRequest(header: request.headers[.range], size: size)
+        // If-Range with another validator: the file changed for that client, so it gets all of it.
+        if let ifRange = request.headers[.ifRange], ifRange != etag { asked = .whole }
+        let range: ClosedRange<Int64>
+        switch asked {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers, body: .init())
+        case .whole:
+            range = 0...(size - 1)
+        case .part(let r):
+            range = r
+            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
+        }
+        let file = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
+        let ledger = self.ledger
+        let expected = range.count
+        let body = ResponseBody(contentLength: expected) { writer in
+            try await file.write(LedgerWriter(inner: writer, onFirst: { await ledger.firstByte(token) }, onFinish: { wrote in
+                if wrote == expected { await ledger.served(token, link, range) }
+            }))
+        }
+        return Response(status: asked == .whole ? .ok : .partialContent, headers: headers, body: body)
+    }
+
+    /// The poster or captions of a live link; they do not count as access.
+    func extra(_ context: BasicRequestContext, _ field: KeyPath<Link, String?>, type: String) -> Response {
+        let found = lookup(context.parameters.get("token"))
+        guard case .live(_, let link) = found else { return refusal(found) }
+        guard let name = link[keyPath: field], let size = PlainFile.regularSize(videos + "/" + name), size <= 4 << 20,
+              let bytes = try? PlainFile.read(videos + "/" + name) else { return html(.notFound, Pages.notFound) }
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Passes a body through, telling when its first byte goes out and how much went in all.
+struct LedgerWriter: ResponseBodyWriter {
+    var inner: any ResponseBodyWriter
+    let onFirst: @Sendable () async -> Void
+    let onFinish: @Sendable (Int) async -> Void
+    var wrote = 0
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        if wrote == 0, buffer.readableBytes > 0 { await onFirst() }
+        try await inner.write(buffer)
+        wrote += buffer.readableBytes
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        let wrote = self.wrote, onFinish = self.onFinish
+        try await inner.finish(trailingHeaders)
+        await onFinish(wrote)
+    }
+}
+
+/// Headers every answer carries: a one-time link must not be cached, sniffed,
+/// framed or leaked through a Referer.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPFields.Element.Name("Referrer-Policy")!] = "no-referrer"
+        if response.headers[.contentType]?.hasPrefix("text/html") == true {
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; media-src 'self'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        }
+        return response
+    }
+}

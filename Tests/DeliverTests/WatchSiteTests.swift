@@ -1,0 +1,131 @@
+// The deliver daemon for real: a rendered job becomes a one-time link, the video
+// is served with Range semantics, a full transfer (or the grace after the first
+// byte) uses the link up, the janitor deletes the file and every route says 410.
+import Foundation
+import MathreelCore
+import MathreelSpool
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct WatchSiteTests {
+    @Test func aRenderedJobGetsAOneTimeLinkWhoseVideoIsServedWithRanges() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let delivery = try await Delivery.start(dir)
+        defer { delivery.daemon.kill() }
+        let id = try await submitRendered(spool)
+        let job = try await readyJob(spool, id)
+        #expect(job.status == .ready && job.progress == 100)
+        let url = try #require(job.delivery?["url"]?.stringValue)
+        #expect(url.hasPrefix(delivery.base + "/v/"))
+        let token = String(url.dropFirst((delivery.base + "/v/").count))
+        #expect(token.utf8.count == 43)
+        let expires = try #require(job.delivery?["expires_at"]?.stringValue.flatMap(Timestamp.parse))
+        #expect(abs(expires.timeIntervalSinceNow - 86_400) < 120)
+        // Moved into the store, not copied; the state holds the token's hash only.
+        let stored = dir.state + "/videos/\(id).mp4"
+        let video = fileBytes(stored)
+        #expect(video.count > 1000)
+        #expect(!FileManager.default.fileExists(atPath: spool.artifactsPath(id) + "/video.mp4"))
+        #expect(job.delivery?["path"]?.stringValue == stored)
+        let db = try String(decoding: PlainFile.read(dir.state + "/delivery.sqlite"), as: UTF8.self)
+            + ((try? String(contentsOfFile: dir.state + "/delivery.sqlite-wal", encoding: .isoLatin1)) ?? "")
+        #expect(!db.contains(token))
+
+        let page = try await get(url)
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(page.headers["cache-control"] == "no-store")
+        #expect(page.headers["referrer-policy"] == "no-referrer")
+        #expect(page.text.contains("Solve x^2 - 5x + 6 = 0"))
+        #expect(page.text.contains("<video") && page.text.contains("/v/\(token)/video"))
+        #expect(page.text.contains("/v/\(token)/download"))
+        #expect(page.text.contains("x = 2, x = 3"))
+
+        let head = try await get(url + "/video", method: "HEAD")
+        #expect(head.status == 200)
+        #expect(head.headers["accept-ranges"] == "bytes")
+        #expect(head.headers["content-type"] == "video/mp4")
+        #expect(head.headers["content-length"] == "\(video.count)")
+        #expect(head.body.isEmpty)
+
+        let first = try await get(url + "/video", headers: [("Range", "bytes=0-99")])
+        #expect(first.status == 206)
+        #expect(first.headers["content-range"] == "bytes 0-99/\(video.count)")
+        #expect(first.body == Array(video[0..<100]))
+        let last = try await get(url + "/video", headers: [("Range", "bytes=-50")])
+        #expect(last.status == 206)
+        #expect(last.body == Array(video.suffix(50)))
+        let past = try await get(url + "/video", headers: [("Range", "bytes=\(video.count)-")])
+        #expect(past.status == 416)
+        #expect(past.headers["content-range"] == "bytes */\(video.count)")
+
+        // Pieces that do not cover the file leave the link alive; so does the page itself.
+        #expect(try await get(url).status == 200)
+        #expect(spool.locate(id) == .ready)
+
+        for bad in ["/v/" + String(repeating: "A", count: 43), "/v/" + String(repeating: "A", count: 43) + "/video",
+                    "/v/short", "/v/..%2F..%2Fetc%2Fpasswd/video", "/v/\(token)x"] {
+            #expect(try await get(delivery.base + bad).status == 404, "\(bad)")
+        }
+    }
+
+    @Test func aFullDownloadDeletesTheVideoAtOnceAndEveryRouteThenAnswers410() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let janitor = try StartedDaemon.start("mathreel-janitor", dir)
+        defer { janitor.kill() }
+        let delivery = try await Delivery.start(dir)
+        defer { delivery.daemon.kill() }
+        let id = try await submitRendered(spool)
+        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let stored = dir.state + "/videos/\(id).mp4"
+        let video = fileBytes(stored)
+
+        let download = try await get(url + "/download")
+        #expect(download.status == 200)
+        #expect(download.headers["content-disposition"]?.hasPrefix("attachment;") == true)
+        #expect(download.body == video)
+        // The janitor deletes it as the job reaches done/.
+        let gone = await waitUntil(timeout: 1, interval: 0.005) { !FileManager.default.fileExists(atPath: stored) }
+        #expect(gone, "the video was still on disk a second after the download completed\n\(janitor.log)")
+        #expect(await waitUntil(timeout: 10) { spool.locate(id) == .done })
+        let done = try Job.decode(try #require(spool.peek(.done, FileName(id + ".json"))))
+        #expect(done.status == .delivered)
+        for route in ["", "/video", "/download"] {
+            let r = try await get(url + route)
+            #expect(r.status == 410, "\(route)")
+            #expect(r.text.contains("deleted"), "\(route)")
+        }
+        #expect(try await get(url + "/video", method: "HEAD").status == 410)
+    }
+
+    @Test func rangesThatTogetherCoverTheFileCountAsOneFullTransfer() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let delivery = try await Delivery.start(dir)
+        defer { delivery.daemon.kill() }
+        let id = try await submitRendered(spool)
+        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let size = fileBytes(dir.state + "/videos/\(id).mp4").count
+        #expect(try await get(url + "/video", headers: [("Range", "bytes=\(size / 2)-")]).status == 206)
+        #expect(spool.locate(id) == .ready)
+        #expect(try await get(url + "/video", headers: [("Range", "bytes=0-\(size / 2)")]).status == 206)
+        #expect(await waitUntil(timeout: 10) { spool.locate(id) == .done })
+        #expect(try await get(url).status == 410)
+    }
+
+    @Test func aViewingStartedButNeverFinishedUsesTheLinkUpAfterTheGrace() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let delivery = try await Delivery.start(dir, ["MATHREEL_ACCESS_GRACE_S": "1"])
+        defer { delivery.daemon.kill() }
+        let id = try await submitRendered(spool)
+        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        #expect(try await get(url + "/video", headers: [("Range", "bytes=0-99")]).status == 206)
+        #expect(await waitUntil(timeout: 20) { spool.locate(id) == .done }, "\(delivery.daemon.log)")
+        let done = try Job.decode(try #require(spool.peek(.done, FileName(id + ".json"))))
+        #expect(done.history.last?.note?.contains("after the first byte") == true)
+        #expect(try await get(url + "/video").status == 410)
+    }
+}

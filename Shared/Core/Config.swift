@@ -11,6 +11,10 @@ public struct Lifetimes: Sendable, Equatable {
     public var queued: Double = 3_600
     public var ready: Double = 86_400
     public var accessGrace: Double = 600
+    /// After a player's requests covered the whole file, how long the link stays quiet
+    /// before access counts as complete (a player may drop a connection whose bytes it
+    /// never read, and ask again).
+    public var accessSettle: Double = 30
     public var done: Double = 7 * 86_400
     public var failed: Double = 86_400
     public var quarantine: Double = 7 * 86_400
@@ -78,6 +82,7 @@ public struct Config: Sendable {
         try seconds("MATHREEL_QUEUED_TTL_S", \.queued)
         try seconds("MATHREEL_READY_TTL_S", \.ready)
         try seconds("MATHREEL_ACCESS_GRACE_S", \.accessGrace)
+        try seconds("MATHREEL_ACCESS_SETTLE_S", \.accessSettle)
         try seconds("MATHREEL_DONE_TTL_S", \.done)
         try seconds("MATHREEL_FAILED_TTL_S", \.failed)
         try seconds("MATHREEL_QUARANTINE_TTL_S", \.quarantine)

@@ -343,6 +343,8 @@ def main(argv):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--watch", required=True, metavar="URL", help="the watch page, http://HOST:PORT/v/<token>")
     ap.add_argument("--gone", metavar="URL", help="a deleted video's page, which must answer 410")
+    ap.add_argument("--gone-within", type=float, default=0.0, metavar="S",
+                    help="wait up to S seconds for the gone page to turn 410 (a link is used up after a quiet time)")
     ap.add_argument("--timeout", type=float, default=60.0, metavar="S", help="each wait's limit in seconds (default 60)")
     ap.add_argument("--chromium", default="/usr/bin/chromium", help=argparse.SUPPRESS)
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver", help=argparse.SUPPRESS)
@@ -398,7 +400,11 @@ def main(argv):
         if args.gone:
             say(f"gone page {args.gone}")
             try:
+                deadline = time.monotonic() + args.gone_within
                 status, ctype = http_status(args.gone, args.timeout)
+                while status != 410 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    status, ctype = http_status(args.gone, args.timeout)
                 result["gone_status"] = status
                 say(f"  HTTP {status} ({ctype or 'no Content-Type'})")
                 if status != 410:

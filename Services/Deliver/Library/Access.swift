@@ -13,32 +13,60 @@ public actor AccessLedger {
     let spool: Spool
     let store: LinkStore
     let logger: Logger
+    /// Quiet time after the player's bytes covered the file; a download completes at once.
+    let settle: Double
     /// Served byte ranges per live link, merged; in memory (after a restart the grace still applies).
     private var served: [String: [ClosedRange<Int64>]] = [:]
     private var firstByteSeen: Set<String> = []
+    /// Bodies being written now, and when the last one began or ended, per link.
+    private var inFlight: [String: Int] = [:]
+    private var lastActivity: [String: Double] = [:]
+    private var settling: Set<String> = []
     private let bell = Doorbell()
 
-    public init(spool: Spool, store: LinkStore, logger: Logger) {
-        self.spool = spool; self.store = store; self.logger = logger
+    public init(spool: Spool, store: LinkStore, logger: Logger, settle: Double = 30) {
+        self.spool = spool; self.store = store; self.logger = logger; self.settle = settle
     }
 
-    /// The first byte of a body is going out.
-    public func firstByte(_ token: Token) {
+    /// A body for the link begins: the first of them records the first byte.
+    public func began(_ token: Token) {
+        inFlight[token.hash, default: 0] += 1
+        lastActivity[token.hash] = Date().timeIntervalSince1970
         guard firstByteSeen.insert(token.hash).inserted else { return }
         do { try store.firstByte(token) } catch { logger.error("could not record the first byte", metadata: ["error": "\(error)"]) }
         Task { await bell.ring() }
     }
 
-    /// A body of `range` was written out in full.
-    public func served(_ token: Token, _ link: Link, _ range: ClosedRange<Int64>) {
+    /// A body ended, in full or not.
+    public func ended(_ token: Token) {
+        inFlight[token.hash, default: 1] -= 1
+        lastActivity[token.hash] = Date().timeIntervalSince1970
+    }
+
+    /// A body of `range` was written out in full. `download`: a saved file, complete at once.
+    public func served(_ token: Token, _ link: Link, _ range: ClosedRange<Int64>, download: Bool) {
+        if download, range.lowerBound == 0, range.upperBound >= link.bytes - 1 {
+            return complete(jobID: link.jobID, how: "downloaded in full")
+        }
         var ranges = served[token.hash, default: []]
         ranges.append(range)
         ranges = AccessLedger.merge(ranges)
         served[token.hash] = ranges
-        if ranges.first.map({ $0.lowerBound <= 0 && $0.upperBound >= link.bytes - 1 }) == true {
-            served[token.hash] = nil
-            complete(jobID: link.jobID, how: "one full transfer completed")
+        guard ranges.first.map({ $0.lowerBound <= 0 && $0.upperBound >= link.bytes - 1 }) == true,
+              settling.insert(token.hash).inserted else { return }
+        Task { await self.settleThenComplete(token, link) }
+    }
+
+    /// Completes once no body of the link has been in flight for `settle` seconds.
+    private func settleThenComplete(_ token: Token, _ link: Link) async {
+        while true {
+            let quietUntil = (lastActivity[token.hash] ?? 0) + settle
+            let now = Date().timeIntervalSince1970
+            if inFlight[token.hash, default: 0] == 0, now >= quietUntil { break }
+            try? await Task.sleep(for: .seconds(max(0.05, quietUntil - now)))
         }
+        served[token.hash] = nil; inFlight[token.hash] = nil; lastActivity[token.hash] = nil; settling.remove(token.hash)
+        complete(jobID: link.jobID, how: "one full transfer completed")
     }
 
     static func merge(_ ranges: [ClosedRange<Int64>]) -> [ClosedRange<Int64>] {

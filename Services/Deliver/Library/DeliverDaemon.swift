@@ -16,7 +16,7 @@ public enum DeliverDaemon {
             throw SpoolError("create \(config.state)/videos (check MATHREEL_STATE and its permissions)")
         }
         let store = try LinkStore(state: config.state)
-        let ledger = AccessLedger(spool: spool, store: store, logger: logger)
+        let ledger = AccessLedger(spool: spool, store: store, logger: logger, settle: config.lifetimes.accessSettle)
         let channels = Channels(settings: ChannelSettings(environment: config.environment))
         let messenger = Messenger(store: store, spool: spool, channels: channels, config: config, ledger: ledger, logger: logger)
         var deliverer = Deliverer(spool: spool, config: config, store: store, logger: logger)

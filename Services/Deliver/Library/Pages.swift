@@ -65,7 +65,7 @@ enum Pages {
         return page(title: "Your math video", body: """
             <h1>Your math video</h1>
             <p class="problem">\(escape(problem))</p>
-            <video controls playsinline preload="metadata"\(poster) aria-describedby="about">
+            <video controls playsinline preload="none"\(poster) aria-describedby="about">
             <source src="\(base)/video" type="\(escape(link.contentType))">\(track)
             Your browser cannot play this video here. Use the download button below.
             </video>

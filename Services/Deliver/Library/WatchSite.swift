@@ -109,9 +109,16 @@ public struct WatchSite: Sendable {
         let ledger = self.ledger
         let expected = range.count
         let body = ResponseBody(contentLength: expected) { writer in
-            try await file.write(LedgerWriter(inner: writer, onFirst: { await ledger.firstByte(token) }, onFinish: { wrote in
-                if wrote == expected { await ledger.served(token, link, range) }
-            }))
+            await ledger.began(token)
+            do {
+                try await file.write(LedgerWriter(inner: writer, onFinish: { wrote in
+                    if wrote == expected { await ledger.served(token, link, range, download: attachment) }
+                }))
+            } catch {
+                await ledger.ended(token)
+                throw error
+            }
+            await ledger.ended(token)
         }
         return Response(status: asked == .whole ? .ok : .partialContent, headers: headers, body: body)
     }
@@ -126,15 +133,13 @@ public struct WatchSite: Sendable {
     }
 }
 
-/// Passes a body through, telling when its first byte goes out and how much went in all.
+/// Passes a body through, telling how much went out once it is finished.
 struct LedgerWriter: ResponseBodyWriter {
     var inner: any ResponseBodyWriter
-    let onFirst: @Sendable () async -> Void
     let onFinish: @Sendable (Int) async -> Void
     var wrote = 0
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        if wrote == 0, buffer.readableBytes > 0 { await onFirst() }
         try await inner.write(buffer)
         wrote += buffer.readableBytes
     }

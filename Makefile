@@ -98,7 +98,11 @@ test: setup setup-browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
 
+# The serving benchmark's load generator, and nginx to compare with.
+BENCH_APT_PACKAGES := wrk nginx-light
+
 bench: setup release
+	$(call apt_install,$(BENCH_APT_PACKAGES),bench)
 	.build/release/mathreel-bench --bin-dir .build/release
 
 demo: setup build

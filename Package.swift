@@ -69,7 +69,7 @@ let package = Package(
 
         // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.
         .executableTarget(name: "mathreel-testworker", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tests/TestWorker", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", "MathreelHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
 
         .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),

@@ -52,6 +52,13 @@ define fresh_venv
 	  echo "$(2): $(1) was made from another Python; making it again from $(SYSTEM_PYTHON)"; rm -rf $(1); fi
 endef
 
+# $(call venv_install,DIR,REQUIREMENTS): the venv made from our Python if missing, its packages installed.
+define venv_install
+	@[ -x $(1)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -r $(2)
+endef
+
 setup-system:
 	$(call apt_install,$(APT_PACKAGES),setup)
 	@command -v $(SWIFT) >/dev/null || { echo "setup: no Swift toolchain on PATH; install Swift 6.x from swift.org first"; exit 1; }
@@ -62,9 +69,7 @@ setup-python: setup-system
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 
 $(VENV)/.installed: $(PYTHON_REQUIREMENTS)
-	@[ -x $(VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS)
+	$(call venv_install,$(VENV),$(PYTHON_REQUIREMENTS))
 	$(VENV)/bin/python -c "import manim, sympy; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'in $(VENV)')"
 	@touch $@
 
@@ -82,9 +87,7 @@ setup-browser:
 	@$(MAKE) --no-print-directory $(BROWSER_VENV)/.installed
 
 $(BROWSER_VENV)/.installed: $(BROWSER_REQUIREMENTS)
-	@[ -x $(BROWSER_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(BROWSER_VENV)
-	$(BROWSER_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BROWSER_VENV)/bin/python -m pip install -q -r $(BROWSER_REQUIREMENTS)
+	$(call venv_install,$(BROWSER_VENV),$(BROWSER_REQUIREMENTS))
 	$(BROWSER_VENV)/bin/python -c "import os, re, selenium, axe_selenium_python as a; js = os.path.join(os.path.dirname(a.__file__), 'node_modules', 'axe-core', 'axe.min.js'); v = re.search(r'version=\"([0-9.]+)\"', open(js).read()); print('setup-browser: selenium', selenium.__version__, 'and axe-core', v[1], 'in $(BROWSER_VENV)')"
 	@touch $@
 

@@ -100,13 +100,7 @@ public struct Config: Sendable {
             }
             defaultQuality = q
         }
-        if let raw = env["MATHREEL_DIRECT_CODE"], !raw.isEmpty {
-            switch raw.lowercased() {
-            case "on", "true", "yes", "1": directCode = true
-            case "off", "false", "no", "0": directCode = false
-            default: throw ConfigError(description: "MATHREEL_DIRECT_CODE must be on or off; got '\(raw)'")
-            }
-        }
+        if let v = try Config.flag(env, "MATHREEL_DIRECT_CODE") { directCode = v }
         if let raw = env["MATHREEL_JANITOR_INTERVAL_S"], !raw.isEmpty {
             guard let v = Double(raw), v > 0 else {
                 throw ConfigError(description: "MATHREEL_JANITOR_INTERVAL_S must be a positive number of seconds; got '\(raw)'")
@@ -136,12 +130,16 @@ public struct Config: Sendable {
         guard publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://") else {
             throw ConfigError(description: "MATHREEL_PUBLIC_URL must start with https:// (or http://); got '\(publicURL)'")
         }
-        if let raw = env["MATHREEL_DELIVER_INLINE"], !raw.isEmpty {
-            switch raw.lowercased() {
-            case "on", "true", "yes", "1": deliverInline = true
-            case "off", "false", "no", "0": deliverInline = false
-            default: throw ConfigError(description: "MATHREEL_DELIVER_INLINE must be true or false; got '\(raw)'")
-            }
+        if let v = try Config.flag(env, "MATHREEL_DELIVER_INLINE") { deliverInline = v }
+    }
+
+    /// An on/off setting (on, true, yes, 1 / off, false, no, 0); nil when unset.
+    static func flag(_ env: [String: String], _ key: String) throws -> Bool? {
+        guard let raw = env[key], !raw.isEmpty else { return nil }
+        switch raw.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw ConfigError(description: "\(key) must be on or off; got '\(raw)'")
         }
     }
 

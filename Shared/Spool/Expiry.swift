@@ -45,6 +45,17 @@ public final class PlainDirectory: @unchecked Sendable {
 
 /// Files by path, for places the spool's directory descriptors do not cover.
 public enum PlainFile {
+    /// `path` from the working directory, for paths kept in job files or shown to a person.
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return path }
+        let cwd = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var rest = path
+        while rest.hasPrefix("./") { rest.removeFirst(2) }
+        return rest == "." || rest.isEmpty ? cwd : cwd + "/" + rest
+    }
+
     /// The size of a regular file, opened without following a link; nil for anything else.
     public static func regularSize(_ path: String) -> Int64? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -56,25 +67,20 @@ public enum PlainFile {
 
     /// The last `limit` bytes of a regular file (never through a link); empty when unreadable.
     public static func tail(_ path: String, limit: Int) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        guard let info = FileOps.fstat(fd), info.kind == .regular else { return [] }
-        var out = [UInt8](repeating: 0, count: Int(min(Int64(limit), info.size)))
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(max(0, info.size - Int64(limit)))) }
-        return Array(out.prefix(max(0, n)))
+        (try? read(path, last: Int64(limit))) ?? []
     }
 
-    /// A whole regular file (never through a link).
-    public static func read(_ path: String) throws -> [UInt8] {
+    /// A regular file (never through a link), whole or its `last` bytes.
+    public static func read(_ path: String, last: Int64? = nil) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SpoolError("open \(path)") }
         defer { close(fd) }
         guard let info = FileOps.fstat(fd), info.kind == .regular else { throw SpoolError("\(path) is not a regular file") }
-        var out = [UInt8](repeating: 0, count: Int(info.size))
+        let count = min(last ?? info.size, info.size), start = info.size - count
+        var out = [UInt8](repeating: 0, count: Int(count))
         var done = 0
         while done < out.count {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(done)) }
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(start) + off_t(done)) }
             guard n > 0 else { break }
             done += n
         }

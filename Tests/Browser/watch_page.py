@@ -356,6 +356,18 @@ def main(argv):
     result = {"played": False, "duration": None, "current_time": None, "watch_violations": None,
               "gone_status": None, "gone_violations": None}
     failures = []
+
+    def fail(what, message, shown=None):
+        failures.append(f"{what}: {message}")
+        say(f"  FAIL {shown or message}")
+
+    def check_axe(driver, axe_js, page):
+        violations = run_axe(driver, axe_js, page)
+        result[f"{page}_violations"] = len(violations)
+        if violations:
+            failures.append(f"{page} page: {len(violations)} accessibility violation(s): "
+                            + ", ".join(v["id"] for v in violations))
+
     try:
         import_selenium()  # may start this script again under .venv-browser's Python
     except SetupError as e:
@@ -373,29 +385,20 @@ def main(argv):
             status = open_page(driver, args.watch)
             say(f"  loaded: HTTP {status if status else '?'}, title {driver.title!r}")
             if status and status != 200:
-                failures.append(f"watch page answered HTTP {status}, not 200")
-                say(f"  FAIL expected HTTP 200, got {status}")
+                fail("watch page", f"answered HTTP {status}, not 200", f"expected HTTP 200, got {status}")
             try:
                 check_video(driver, args, result)
             except CheckFailed as e:
-                failures.append(f"video: {e}")
-                say(f"  FAIL video: {e}")
+                fail("video", str(e), f"video: {e}")
             except Exception as e:
-                failures.append(f"video: the browser failed: {first_line(e)}")
-                say(f"  FAIL video: the browser failed: {first_line(e)}")
-            violations = run_axe(driver, axe_js, "watch")
-            result["watch_violations"] = len(violations)
-            if violations:
-                failures.append(f"watch page: {len(violations)} accessibility violation(s): "
-                                + ", ".join(v["id"] for v in violations))
+                fail("video", f"the browser failed: {first_line(e)}", f"video: the browser failed: {first_line(e)}")
+            check_axe(driver, axe_js, "watch")
         except CheckFailed as e:
-            failures.append(f"watch page: {e}")
-            say(f"  FAIL {e}")
+            fail("watch page", str(e))
         except SetupError:
             raise
         except Exception as e:
-            failures.append(f"watch page: the browser failed: {first_line(e)}")
-            say(f"  FAIL the browser failed: {first_line(e)}")
+            fail("watch page", f"the browser failed: {first_line(e)}")
 
         if args.gone:
             say(f"gone page {args.gone}")
@@ -408,21 +411,14 @@ def main(argv):
                 result["gone_status"] = status
                 say(f"  HTTP {status} ({ctype or 'no Content-Type'})")
                 if status != 410:
-                    failures.append(f"gone page answered HTTP {status}, not 410")
-                    say(f"  FAIL expected HTTP 410 Gone, got {status}")
+                    fail("gone page", f"answered HTTP {status}, not 410", f"expected HTTP 410 Gone, got {status}")
                 seen = open_page(driver, args.gone)
                 say(f"  in the browser: HTTP {seen if seen else '?'}, title {driver.title!r}")
-                violations = run_axe(driver, axe_js, "gone")
-                result["gone_violations"] = len(violations)
-                if violations:
-                    failures.append(f"gone page: {len(violations)} accessibility violation(s): "
-                                    + ", ".join(v["id"] for v in violations))
+                check_axe(driver, axe_js, "gone")
             except CheckFailed as e:
-                failures.append(f"gone page: {e}")
-                say(f"  FAIL {e}")
+                fail("gone page", str(e))
             except Exception as e:
-                failures.append(f"gone page: the browser failed: {first_line(e)}")
-                say(f"  FAIL the browser failed: {first_line(e)}")
+                fail("gone page", f"the browser failed: {first_line(e)}")
     except SetupError as e:
         return setup_problem(e, result)
     finally:

@@ -85,13 +85,7 @@ extension Spool {
     }
 
     /// The spool root as an absolute path, for paths a person will open.
-    var absoluteRoot: String {
-        if root.hasPrefix("/") { return root }
-        let cwd = FileManager.default.currentDirectoryPath
-        var r = root
-        while r.hasPrefix("./") { r.removeFirst(2) }
-        return r == "." ? cwd : cwd + "/" + r
-    }
+    var absoluteRoot: String { PlainFile.absolute(root) }
 }
 
 /// Where a finished job can be watched: its link and the local video file.

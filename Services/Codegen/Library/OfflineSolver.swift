@@ -62,8 +62,15 @@ public actor OfflineSolver {
         while request.last == 10 { request.removeLast() }
         request.append(10)
         do {
-            let w = try await ready()
-            guard let line = try await w.exchange(request, timeout: timeout) else {
+            var w = try await ready()
+            var answer: [UInt8]?
+            do { answer = try await w.exchange(request, timeout: timeout) } catch is WorkerGone {
+                // It died before this problem (killed, or not yet reaped when `ready` looked): one fresh try.
+                stop()
+                w = try await ready()
+                answer = try await w.exchange(request, timeout: timeout)
+            }
+            guard let line = answer else {
                 stop()
                 return .unavailable("the offline solver did not answer within \(Int(timeout)) s")
             }
@@ -91,7 +98,7 @@ public actor OfflineSolver {
         if let w = worker, w.isAlive { return w }
         worker?.stop()
         let w = try SolverWorker(python: python, source: source)
-        guard let line = try await w.readLine(timeout: 60), case .object(let o)? = try? JSONValue.parse(line), o["ready"] == .bool(true) else {
+        guard let line = (try? await w.readLine(timeout: 60)) ?? nil, case .object(let o)? = try? JSONValue.parse(line), o["ready"] == .bool(true) else {
             w.stop()
             throw ChildError(description: "the offline solver did not start (is `make setup` done? \(python))")
         }
@@ -138,14 +145,14 @@ final class SolverWorker: @unchecked Sendable {
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 guard poll(&p, 1, 5000) > 0 else { throw ChildError(description: "the offline solver does not read") }
                 let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + off, request.count - off) }
-                if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; throw ChildError(description: "the offline solver is gone") }
+                if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; throw WorkerGone() }
                 off += n
             }
         }
         return try await readLine(timeout: timeout)
     }
 
-    /// The next line of output, or nil when none comes in time.
+    /// The next line of output, or nil when none comes in time; `WorkerGone` at end of output.
     func readLine(timeout: Double) async throws -> [UInt8]? {
         try await BlockingIO.run { [self] in
             let deadline = Date().addingTimeInterval(timeout)
@@ -163,11 +170,16 @@ final class SolverWorker: @unchecked Sendable {
                 if r < 0 && errno != EINTR { return nil }
                 if r <= 0 { continue }
                 let n = buf.withUnsafeMutableBytes { read(output, $0.baseAddress!, $0.count) }
-                if n == 0 { return nil }  // the worker died
+                if n == 0 { throw WorkerGone() }
                 if n < 0 { if errno == EINTR { continue }; return nil }
                 pending += buf.prefix(n)
                 if pending.count > 16 << 20 { return nil }
             }
         }
     }
+}
+
+/// The worker's pipes are closed: it died.
+struct WorkerGone: Error, CustomStringConvertible {
+    var description: String { "the offline solver's process ended" }
 }

@@ -91,10 +91,8 @@ public actor AccessLedger {
                 logger.error("could not move a watched job to done/; recovery finishes it", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
             }
             logger.info("link used up; the video goes now", metadata: ["job_id": "\(jobID)", "how": "\(how)"])
-        case .busy:
-            // The janitor is expiring it this instant; the failed/ watcher marks the link gone.
-            break
-        case .lost, .quarantined:
+        case .busy, .lost, .quarantined:
+            // Not in ready/ any more, or the janitor is expiring it this instant: nothing to move.
             break
         }
         do { try store.markGone(jobID: jobID, reason: spool.locate(jobID) == .failed ? "expired" : "watched") } catch {

@@ -141,14 +141,12 @@ public struct Channels: Sendable {
         let error = o?["error"]?.objectValue
         let code = error?["code"]?.intValue
         let text = error?["message"]?.stringValue ?? "HTTP \(response.status)"
+        let said = text + (code.map { " (code \($0))" } ?? "")
         // Meta's throttling comes as 400 or 429 depending on the code: the code decides.
-        if let code, Channels.whatsappRetryable.contains(code) || response.status == 429 || response.status >= 500 {
-            return (.later(after: response.retryAfter(), "WhatsApp asked to wait: \(text) (code \(code))"), o)
+        if code.map(Channels.whatsappRetryable.contains) == true || response.status == 429 || response.status >= 500 {
+            return (.later(after: response.retryAfter(), "WhatsApp asked to wait: \(said)"), o)
         }
-        if code == nil, response.status == 429 || response.status >= 500 {
-            return (.later(after: response.retryAfter(), "WhatsApp failed: \(text)"), o)
-        }
-        return (.failed("WhatsApp refused the message: \(text)" + (code.map { " (code \($0))" } ?? "")), o)
+        return (.failed("WhatsApp refused the message: \(said)"), o)
     }
 
     /// Rate limits and temporary errors (wire-formats §2.6).

@@ -1,6 +1,6 @@
 // The `mathreel-deliver` daemon: the deliver stage's worker loop, the watch site
 // (Hummingbird, on MATHREEL_DELIVERY_ADDR), the messenger, the failed/ watcher and
-// the access grace timer, run as services of one group with graceful shutdown.
+// the link timers, run as services of one group with graceful shutdown.
 // READY=1 comes once the loop has scanned, the site listens and failed/ was read.
 import Hummingbird
 import Logging
@@ -21,6 +21,7 @@ public enum DeliverDaemon {
         let messenger = Messenger(store: store, spool: spool, channels: channels, config: config, ledger: ledger, logger: logger)
         var deliverer = Deliverer(spool: spool, config: config, store: store, logger: logger)
         deliverer.onNoticeOwed = { messenger.wake() }
+        let failures = FailureNotices(spool: spool, store: store, logger: logger, onOwed: { messenger.wake() })
         let address = config.deliveryAddress
         let readiness = Readiness(parts: 3, status: "deliver serving links at \(config.publicURL)", logger: logger)
         let site = WatchSite(store: store, spool: spool, ledger: ledger, videos: deliverer.videos, ready: config.lifetimes.ready, logger: logger)
@@ -41,7 +42,7 @@ public enum DeliverDaemon {
                                             "inline": "\(config.deliverInline)"])
         try await Daemon.serve([deliverer.loop()], extra: [
             app, messenger,
-            FailureWatch(spool: spool, store: store, logger: logger, onOwed: { messenger.wake() }, onFirstScan: { readiness.partReady() }),
+            WatchService(path: spool.path(.failed), onFirstScan: { readiness.partReady() }) { failures.owe($0) },
             LinkTimers(ledger: ledger, store: store, grace: config.lifetimes.accessGrace, keep: config.lifetimes.done, logger: logger),
         ], readiness: readiness, name: "deliver", logger: logger)
         logger.info("stopped")

@@ -17,13 +17,7 @@ public struct Deliverer: Sendable {
 
     public init(spool: Spool, config: Config, store: LinkStore, logger: Logger) {
         self.spool = spool; self.config = config; self.store = store; self.logger = logger
-        videos = Deliverer.absolute(config.state) + "/videos"
-    }
-
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let cwd = FileManager.default.currentDirectoryPath
-        return cwd + "/" + (path.hasPrefix("./") ? String(path.dropFirst(2)) : path)
+        videos = PlainFile.absolute(config.state) + "/videos"
     }
 
     public func loop() -> WorkerLoop {

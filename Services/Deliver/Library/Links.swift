@@ -27,22 +27,15 @@ public struct Token: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "token(\(hash.prefix(12)))" }
 }
 
+/// RFC 4648 §5: base64 with `-` and `_`, unpadded, so a token fits a URL path as is.
 enum Base64URL {
-    static let digits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     static func isDigit(_ c: UInt8) -> Bool {
         (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
     }
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let n = min(3, bytes.count - i)
-            let b0 = UInt32(bytes[i]), b1 = n > 1 ? UInt32(bytes[i + 1]) : 0, b2 = n > 2 ? UInt32(bytes[i + 2]) : 0
-            let v = b0 << 16 | b1 << 8 | b2
-            for k in 0...n { out.append(digits[Int((v >> UInt32(18 - 6 * k)) & 63)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        String(Data(bytes).base64EncodedString().compactMap { c -> Character? in
+            switch c { case "+": "-"; case "/": "_"; case "=": nil; default: c }
+        })
     }
 }
 
@@ -133,11 +126,9 @@ public final class LinkStore: Sendable {
         }
     }
 
-    /// Records the first byte served (once); returns when it was.
-    @discardableResult
-    public func firstByte(_ token: Token, now: Double = Date().timeIntervalSince1970) throws -> Double {
+    /// Records the first byte served; a later one leaves the first in place.
+    public func firstByte(_ token: Token, now: Double = Date().timeIntervalSince1970) throws {
         _ = try query("UPDATE links SET first_byte_at = ? WHERE token_sha256 = ? AND first_byte_at IS NULL", [.real(now), .text(token.hash)])
-        return try query("SELECT first_byte_at FROM links WHERE token_sha256 = ?", [.text(token.hash)]).first?[0].flatMap(Double.init) ?? now
     }
 
     /// Marks a job's link gone; false if it already was (or there is none).
@@ -167,10 +158,6 @@ public final class LinkStore: Sendable {
             INSERT INTO notices(key, job_id, kind, state, next_at, created_at) VALUES(?,?,?,'pending',?,?)
             ON CONFLICT(key) DO NOTHING RETURNING key
             """, [.text(key), .text(jobID), .text(kind.rawValue), .real(now), .real(now)]).count > 0
-    }
-
-    public func isOwed(key: String) throws -> Bool {
-        try !query("SELECT 1 FROM notices WHERE key = ?", [.text(key)]).isEmpty
     }
 
     /// Pending notices due by `now`, oldest first.

@@ -180,21 +180,13 @@ public final class Messenger: Service, Sendable {
     }
 }
 
-/// Owes a notice for each job arriving in failed/ (the first scan takes those already there).
-public struct FailureWatch: Service {
+/// Owes a notice for each job arriving in failed/ (run by a `WatchService`, whose
+/// first scan takes those already there).
+public struct FailureNotices: Sendable {
     let spool: Spool
     let store: LinkStore
     let logger: Logger
     let onOwed: @Sendable () -> Void
-    let onFirstScan: @Sendable () -> Void
-
-    public func run() async throws {
-        var first = true
-        for try await batch in DirectoryWatcher(path: spool.path(.failed)).cancelOnGracefulShutdown() {
-            owe(batch)
-            if first { first = false; onFirstScan() }
-        }
-    }
 
     public func owe(_ names: [FileName]) {
         var any = false

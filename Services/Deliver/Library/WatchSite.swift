@@ -74,7 +74,8 @@ public struct WatchSite: Sendable {
     // MARK: Routes
 
     func page(_ raw: String?) -> Response {
-        guard case .live(let token, let link) = lookup(raw) else { return refusal(lookup(raw)) }
+        let found = lookup(raw)
+        guard case .live(let token, let link) = found else { return refusal(found) }
         return html(.ok, Pages.watch(link, base: "/v/\(token.text)", ready: ready))
     }
 

@@ -47,22 +47,6 @@ struct SweepService: Service {
     }
 }
 
-/// Watches done/ and deletes each arriving job's video at once; the watcher's first
-/// scan also takes the jobs already there.
-struct DoneWatcherService: Service {
-    let janitor: Janitor
-    let onFirstScan: @Sendable () -> Void
-
-    func run() async throws {
-        let watcher = DirectoryWatcher(path: janitor.spool.path(.done))
-        var first = true
-        for try await batch in watcher.cancelOnGracefulShutdown() {
-            janitor.videosAccessed(batch)
-            if first { first = false; onFirstScan() }
-        }
-    }
-}
-
 extension Janitor {
     /// The `mathreel-janitor` daemon, until SIGTERM or SIGINT.
     public static func runDaemon(config: Config) async throws {
@@ -76,7 +60,8 @@ extension Janitor {
         try await Daemon.run([
             WatchdogService(liveness: liveness, logger: logger),
             SweepService(janitor: janitor, liveness: liveness, onFirstSweep: { readiness.partReady() }),
-            DoneWatcherService(janitor: janitor, onFirstScan: { readiness.partReady() }),
+            // done/: each arriving job's video goes at once.
+            WatchService(path: spool.path(.done), onFirstScan: { readiness.partReady() }) { janitor.videosAccessed($0) },
         ], logger: logger)
         logger.info("stopped")
     }

@@ -52,7 +52,7 @@ public struct Sandbox: Sendable {
     public static let nobody: uid_t = 65534
 
     public init(python: String) {
-        let python = python.hasPrefix("/") ? python : Sandbox.absolute(python)
+        let python = PlainFile.absolute(python)
         self.python = python
         if geteuid() != 0 {
             stepDownTo = nil; warning = nil
@@ -62,13 +62,6 @@ public struct Sandbox: Sendable {
         } else {
             stepDownTo = Sandbox.nobody; warning = nil
         }
-    }
-
-    static func absolute(_ path: String) -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buf, buf.count) != nil else { return path }
-        let cwd = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return cwd + "/" + path
     }
 
     /// The first directory on the way to `path` that others may not pass through, if any.

@@ -6,7 +6,7 @@ enum CheckerSource {
 # mathreel's static check of Manim scene code: parses with ast (never runs the
 # code), finds the Scene to render, refuses imports and names that reach outside,
 # and renames removed Manim names whose replacement the installed Manim has.
-# Reads {"code", "scene"?, "names_cache"?} as JSON on stdin; writes one JSON object.
+# Reads {"code", "scene"?, "names_cache"?} as one JSON line per request; writes one JSON line each.
 import ast, json, sys
 
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "cmath", "random", "itertools", "functools",
@@ -45,6 +45,18 @@ def load_names(cache):
     spec = importlib.util.find_spec("manim")
     # The cache is good while the installed manim package is the same file.
     stamp = "%s@%s" % (spec.origin, os.stat(spec.origin).st_mtime_ns) if spec and spec.origin else ""
+    if (cache, stamp) in _KNOWN:  # a worker reads the cache once per installed Manim
+        return _KNOWN[(cache, stamp)]
+    _KNOWN.clear()
+    _KNOWN[(cache, stamp)] = found = _read_names(cache, stamp)
+    return found
+
+
+_KNOWN = {}
+
+
+def _read_names(cache, stamp):
+    import os
     if cache:
         try:
             with open(cache) as f:
@@ -188,10 +200,20 @@ def check(code, wanted_scene, cache):
 
 
 def main():
+    # A worker: a ready line, then one JSON request line in, one JSON reply line out.
     sys.setrecursionlimit(2000)
-    request = json.load(sys.stdin)
-    result = check(request["code"], request.get("scene"), request.get("names_cache"))
-    json.dump(result, sys.stdout)
+    out = sys.stdout
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    for line in sys.stdin.buffer:
+        try:
+            request = json.loads(line)
+            reply = check(request["code"], request.get("scene"), request.get("names_cache"))
+        except (RecursionError, MemoryError, ValueError, KeyError, TypeError) as e:
+            reply = {"valid": False, "errors": [{"line": 0, "message": "the code could not be checked (%s)" % type(e).__name__}],
+                     "warnings": [], "scene": None, "scenes": [], "code": ""}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // StaticCheck: the one static check of Manim scene code, which render, codegen
-// and ingest's /api/v1/code/validate all call. It runs the embedded checker in
-// the Manim environment's Python under resource limits, with a bare environment.
+// and ingest's /api/v1/code/validate all call. It runs the embedded checker as a warm
+// worker in the Manim environment's Python under resource limits, with a bare environment.
 // A first filter only: the sandbox is the boundary.
 import MathreelCore
 import MathreelDaemon
@@ -43,14 +43,22 @@ public struct StaticChecker: Sendable {
     /// Where the installed Manim's names are cached (importing Manim takes a second).
     public let cacheFile: String?
     public var timeout: Double = 30
+    /// A warm checker: a Python start costs more than a check.
+    let worker: PythonWorker
 
     public init(python: String, cacheFile: String?) {
         self.python = python; self.cacheFile = cacheFile
+        worker = PythonWorker(python: python, source: Array(CheckerSource.python.utf8), memory: 4 << 30, name: "the static check")
     }
 
     public init(config: Config) {
         self.init(python: config.python, cacheFile: config.state + "/manim-names.json")
     }
+
+    public func stop() async { await worker.stop() }
+
+    /// The warm checker's process id (nil when none runs).
+    public func workerPID() async -> Int32? { await worker.pid() }
 
     /// Which installed Manim the cached names describe (its file and mtime), once a check has run.
     public func installedStamp() -> String? {
@@ -70,14 +78,9 @@ public struct StaticChecker: Sendable {
         var request: JSONObject = ["code": .string(code)]
         if let scene { request["scene"] = .string(scene) }
         if let cacheFile { request["names_cache"] = .string(cacheFile) }
-        let r: PythonScriptResult
-        do {
-            r = try await PythonScript.run(python: python, source: Array(CheckerSource.python.utf8),
-                                           input: JSONValue.object(request).serialized(pretty: false), timeout: timeout)
-        } catch { throw CheckUnavailable(description: "\(error)") }
-        if r.timedOut { throw CheckUnavailable(description: "the static check did not finish within \(Int(timeout)) s") }
-        guard r.termination.succeeded, case .object(let o)? = try? JSONValue.parse(r.stdout) else {
-            throw CheckUnavailable(description: "the static check failed (\(r.termination)): \(String(decoding: r.stderr.suffix(2000), as: UTF8.self))")
+        let o: JSONObject
+        do { o = try await worker.exchange(.object(request), timeout: timeout) } catch {
+            throw CheckUnavailable(description: "\(error)")
         }
         func findings(_ key: String) -> [Finding] {
             guard case .array(let items)? = o[key] else { return [] }

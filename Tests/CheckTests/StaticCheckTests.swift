@@ -100,6 +100,20 @@ func scene(_ body: String, header: String = "from manim import *") -> String {
         #expect(!deep.valid, "a pathological nesting is an error, not a crash")
     }
 
+    @Test func oneWarmCheckerServesManyChecksAndIsReplacedWhenItDies() async throws {
+        let c = checker()
+        defer { Task { await c.stop() } }
+        #expect(try await c.check(scene("self.add(Circle())")).valid)
+        let first = try #require(await c.workerPID())
+        let bad = try await c.check(scene("import os"))
+        #expect(!bad.valid && bad.message.contains("`import os` is not allowed"))
+        #expect(await c.workerPID() == first, "the second check used the same process")
+        // Killed without notice: the next check starts a fresh one and still answers.
+        kill(first, SIGKILL)
+        #expect(try await c.check(scene("self.add(Square())")).valid)
+        #expect(await c.workerPID() != first)
+    }
+
     @Test func noSecretOfTheCallerReachesTheChecker() async throws {
         // A stand-in "python" that records the environment it was given.
         setenv("MATHREEL_CANARY_SECRET", "canary-4f1e", 1)

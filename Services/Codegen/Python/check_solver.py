@@ -523,9 +523,12 @@ def checker_source():
 
 
 def static_check(code, src, cache):
-    out = subprocess.run([PYTHON, "-I", "-c", src], input=json.dumps({"code": code, "names_cache": cache}),
+    # The checker is a worker: a ready line, then one reply line per request line.
+    out = subprocess.run([PYTHON, "-I", "-c", src], input=json.dumps({"code": code, "names_cache": cache}) + "\n",
                          capture_output=True, text=True, timeout=120)
-    return json.loads(out.stdout)
+    ready, reply = out.stdout.splitlines()[:2]
+    assert json.loads(ready) == {"ready": True}, ready
+    return json.loads(reply)
 
 
 def check_code(code):

@@ -7,8 +7,16 @@ import Logging
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import NIOCore
+import NIOPosix
 
 public enum DeliverDaemon {
+    /// Swift tasks run on NIO's event loops instead of a pool of their own: a video
+    /// body's buffers then reach the socket without a thread hop each.
+    public static func runTasksOnEventLoops() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     public static func run(config: Config) async throws {
         let logger = Logger(label: "deliver")
         let spool = try Spool(root: config.spool)

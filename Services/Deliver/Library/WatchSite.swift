@@ -14,7 +14,6 @@ public struct WatchSite: Sendable {
     let videos: String
     let ready: Double
     let logger: Logger
-    let fileIO = FileIO()
 
     public init(store: LinkStore, spool: Spool, ledger: AccessLedger, videos: String, ready: Double, logger: Logger) {
         self.store = store; self.spool = spool; self.ledger = ledger; self.videos = videos; self.ready = ready; self.logger = logger
@@ -106,15 +105,13 @@ public struct WatchSite: Sendable {
             range = r
             headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
         }
-        let file = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
         let ledger = self.ledger
-        let expected = range.count
-        let body = ResponseBody(contentLength: expected) { writer in
+        let body = ResponseBody(contentLength: range.count) { writer in
             await ledger.began(token)
             do {
-                try await file.write(LedgerWriter(inner: writer, onFinish: { wrote in
-                    if wrote == expected { await ledger.served(token, link, range, download: attachment) }
-                }))
+                let wrote = try await FileBody.send(path, range: range, to: &writer)
+                try await writer.finish(nil)
+                if wrote == range.count { await ledger.served(token, link, range, download: attachment) }
             } catch {
                 await ledger.ended(token)
                 throw error
@@ -131,24 +128,6 @@ public struct WatchSite: Sendable {
         guard let name = link[keyPath: field], let size = PlainFile.regularSize(videos + "/" + name), size <= 4 << 20,
               let bytes = try? PlainFile.read(videos + "/" + name) else { return html(.notFound, Pages.notFound) }
         return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-}
-
-/// Passes a body through, telling how much went out once it is finished.
-struct LedgerWriter: ResponseBodyWriter {
-    var inner: any ResponseBodyWriter
-    let onFinish: @Sendable (Int) async -> Void
-    var wrote = 0
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        try await inner.write(buffer)
-        wrote += buffer.readableBytes
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        let wrote = self.wrote, onFinish = self.onFinish
-        try await inner.finish(trailingHeaders)
-        await onFinish(wrote)
     }
 }
 

@@ -12,6 +12,7 @@ struct DeliverMain: AsyncParsableCommand {
 
     func run() async throws {
         Daemon.prepare(name: "deliver")
+        DeliverDaemon.runTasksOnEventLoops()
         try await DeliverDaemon.run(config: try options.config())
     }
 }

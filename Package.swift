@@ -45,11 +45,13 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
         .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
+        .target(name: "MathreelChat", dependencies: ["MathreelHTTP"], path: "Shared/Chat", swiftSettings: swiftSettings),
+        .target(name: "MathreelSessions", dependencies: ["MathreelSQLite", "MathreelSpool"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
-        .target(name: "IngestService", dependencies: ["MathreelDaemon"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
+        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
-        .target(name: "JanitorService", dependencies: ["MathreelDaemon"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
+        .target(name: "JanitorService", dependencies: ["MathreelDaemon", "MathreelSessions"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
 
         .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", swiftSettings: swiftSettings),
@@ -59,7 +61,7 @@ let package = Package(
                 resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
-        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelHTTP", "MathreelSQLite", .product(name: "Hummingbird", package: "hummingbird")],
+        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSQLite", .product(name: "Hummingbird", package: "hummingbird")],
                 path: "Services/Deliver/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-deliver", dependencies: ["DeliverService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
 
@@ -74,13 +76,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
         .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
         .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
         .testTarget(name: "CodegenTests", dependencies: ["TestSupport", "CodegenService"], path: "Tests/CodegenTests", swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "RenderService"], path: "Tests/RenderTests", swiftSettings: swiftSettings),
-        .testTarget(name: "DeliverTests", dependencies: ["TestSupport", "DeliverService", "MathreelHTTP"], path: "Tests/DeliverTests", swiftSettings: swiftSettings),
+        .testTarget(name: "DeliverTests", dependencies: ["TestSupport", "DeliverService", "MathreelHTTP", "MathreelChat"], path: "Tests/DeliverTests", swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

@@ -10,7 +10,7 @@ mkdir -p "$root"
 export MATHREEL_SPOOL=$root/spool MATHREEL_STATE=$root/state
 # A port of its own, so a mathreel already running on 8081 is left alone.
 port=${DEMO_PORT:-18081}
-export MATHREEL_DELIVERY_ADDR=127.0.0.1:$port MATHREEL_PUBLIC_URL=http://127.0.0.1:$port
+export MATHREEL_DELIVERY_ADDR=127.0.0.1:$port MATHREEL_PUBLIC_URL=http://127.0.0.1:$port MATHREEL_INGEST_ADDR=127.0.0.1:$((port - 1))
 export MATHREEL_PROVIDERS=offline
 "$bin/mathreel" up >"$root/up.log" 2>&1 &
 up=$!

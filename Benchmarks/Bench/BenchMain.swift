@@ -12,6 +12,8 @@ struct BenchMain: AsyncParsableCommand {
     @Option(help: "Run one section only: spool, render, codegen, deliver or idle.") var only: String?
 
     func run() async throws {
+        // Daemons the bench starts listen where the kernel says: no clash with a running mathreel.
+        setenv("MATHREEL_INGEST_ADDR", "127.0.0.1:0", 0)
         Daemon.prepare(name: "bench")
         print("mathreel bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         if only == nil || only == "spool" { try await spoolSection() }

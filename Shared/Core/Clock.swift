@@ -34,4 +34,14 @@ public enum JobID {
     public static func isValid(_ s: String) -> Bool {
         s.utf8.count == 36 && UUID(uuidString: s) != nil
     }
+    /// The same id for the same key every time (RFC 9562 version 8 from SHA-256): a
+    /// webhook update retried makes one job, found by its id wherever it is.
+    public static func derived(from key: String) -> String {
+        var b = SHA256.digest(Array(key.utf8)).prefix(16).map { $0 }
+        b[6] = (b[6] & 0x0f) | 0x80
+        b[8] = (b[8] & 0x3f) | 0x80
+        let h = SHA256.hexString(b)
+        let parts = [h.prefix(8), h.dropFirst(8).prefix(4), h.dropFirst(12).prefix(4), h.dropFirst(16).prefix(4), h.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
 }

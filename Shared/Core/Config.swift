@@ -55,6 +55,13 @@ public struct Config: Sendable {
     public var maxRepairs = 2
     /// A rendered video larger than this fails instead of being delivered (MATHREEL_MAX_VIDEO_BYTES).
     public var maxVideoBytes: Int64 = 50 << 20
+    /// Where ingest's web side listens (MATHREEL_INGEST_ADDR).
+    public var ingestAddress = ListenAddress(host: "127.0.0.1", port: 8080)
+    /// Jobs a person may start per hour, and at once (MATHREEL_RATE_LIMIT_PER_HOUR, _BURST).
+    public var rateLimitPerHour = 30
+    public var rateLimitBurst = 5
+    /// New work is refused while the queues before rendering hold more (MATHREEL_MAX_QUEUED).
+    public var maxQueued = 1000
     /// Where delivery's web side listens (MATHREEL_DELIVERY_ADDR).
     public var deliveryAddress = ListenAddress(host: "127.0.0.1", port: 8081)
     /// The base of every link sent to people (MATHREEL_PUBLIC_URL); default: the delivery address.
@@ -107,24 +114,26 @@ public struct Config: Sendable {
             }
             janitorInterval = v
         }
-        if let raw = env["MATHREEL_MAX_REPAIRS"], !raw.isEmpty {
-            guard let v = Int(raw), (0...10).contains(v) else {
-                throw ConfigError(description: "MATHREEL_MAX_REPAIRS must be a whole number from 0 to 10; got '\(raw)'")
+        func whole(_ key: String, _ range: ClosedRange<Int64>, _ unit: String = "") throws -> Int64? {
+            guard let raw = env[key], !raw.isEmpty else { return nil }
+            guard let v = Int64(raw), range.contains(v) else {
+                let upper = range.upperBound == .max ? " or more" : " to \(range.upperBound)"
+                throw ConfigError(description: "\(key) must be a whole number\(unit) from \(range.lowerBound)\(upper); got '\(raw)'")
             }
-            maxRepairs = v
+            return v
         }
-        if let raw = env["MATHREEL_MAX_VIDEO_BYTES"], !raw.isEmpty {
-            guard let v = Int64(raw), v > 0 else {
-                throw ConfigError(description: "MATHREEL_MAX_VIDEO_BYTES must be a positive whole number of bytes; got '\(raw)'")
-            }
-            maxVideoBytes = v
+        if let v = try whole("MATHREEL_MAX_REPAIRS", 0...10) { maxRepairs = Int(v) }
+        if let v = try whole("MATHREEL_MAX_VIDEO_BYTES", 1...Int64.max, " of bytes") { maxVideoBytes = v }
+        if let v = try whole("MATHREEL_RATE_LIMIT_PER_HOUR", 1...1_000_000) { rateLimitPerHour = Int(v) }
+        if let v = try whole("MATHREEL_RATE_LIMIT_BURST", 1...10_000) { rateLimitBurst = Int(v) }
+        if let v = try whole("MATHREEL_MAX_QUEUED", 1...1_000_000) { maxQueued = Int(v) }
+        func address(_ key: String, _ example: String) throws -> ListenAddress? {
+            guard let raw = env[key], !raw.isEmpty else { return nil }
+            guard let a = ListenAddress(raw) else { throw ConfigError(description: "\(key) must be host:port, like \(example); got '\(raw)'") }
+            return a
         }
-        if let raw = env["MATHREEL_DELIVERY_ADDR"], !raw.isEmpty {
-            guard let a = ListenAddress(raw) else {
-                throw ConfigError(description: "MATHREEL_DELIVERY_ADDR must be host:port, like 127.0.0.1:8081; got '\(raw)'")
-            }
-            deliveryAddress = a
-        }
+        if let a = try address("MATHREEL_INGEST_ADDR", "127.0.0.1:8080") { ingestAddress = a }
+        if let a = try address("MATHREEL_DELIVERY_ADDR", "127.0.0.1:8081") { deliveryAddress = a }
         publicURL = env["MATHREEL_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(deliveryAddress.urlHost):\(deliveryAddress.port)"
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         guard publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://") else {

@@ -17,3 +17,8 @@ extension String {
         return String(String.UnicodeScalarView(s[first...last]))
     }
 }
+
+/// What /health and `--version` report.
+public enum MathreelVersion {
+    public static let string = "0.6.0"
+}

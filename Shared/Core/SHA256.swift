@@ -19,6 +19,19 @@ public struct SHA256 {
 
     public init() {}
 
+    public mutating func update(_ bytes: [UInt8]) {
+        // Whole blocks straight from the input: a 3 MB webhook body is hashed byte by byte otherwise.
+        var i = 0
+        if buffer.isEmpty {
+            while bytes.count - i >= 64 {
+                block(Array(bytes[i..<(i + 64)]))
+                i += 64
+            }
+            length &+= UInt64(i)
+        }
+        update(bytes[i...])
+    }
+
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         for b in bytes {
             buffer.append(b)
@@ -35,11 +48,39 @@ public struct SHA256 {
         return h.flatMap { v in (0..<4).reversed().map { UInt8(truncatingIfNeeded: v >> ($0 * 8)) } }
     }
 
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String { hexString(digest(bytes)) }
+
+    public static func digest(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var s = SHA256()
         s.update(bytes)
+        return s.finalize()
+    }
+
+    public static func hexString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: s.finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+
+    /// HMAC-SHA256 (RFC 2104): webhook signatures and signed API requests.
+    public static func hmac(key: [UInt8], _ message: some Sequence<UInt8>) -> [UInt8] {
+        var k = key.count > 64 ? digest(key) : key
+        k += [UInt8](repeating: 0, count: 64 - k.count)
+        var inner = SHA256()
+        inner.update(k.map { $0 ^ 0x36 })
+        inner.update(message)
+        var outer = SHA256()
+        outer.update(k.map { $0 ^ 0x5c })
+        outer.update(inner.finalize())
+        return outer.finalize()
+    }
+
+    /// Compares in time that depends only on the lengths, so a forger learns nothing
+    /// from how long a wrong guess took.
+    public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for (x, y) in zip(a, b) { diff |= x ^ y }
+        return diff == 0
     }
 
     private mutating func block(_ chunk: [UInt8]) {

@@ -116,6 +116,8 @@ final class WorkerProcess: @unchecked Sendable {
         guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw ChildError(description: "cannot create pipes") }
         for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(toChild[0]); close(fromChild[1]) }
+        // A write to a worker that just died must come back as EPIPE, not end this process.
+        signal(SIGPIPE, SIG_IGN)
         let script = try ScratchFile(contents: source)
         errors = try ScratchFile()
         // Long-lived, so no CPU cap on the process: each request has its own timeout.

@@ -1,5 +1,5 @@
 // Database: a small SQLite connection over the C API (libsqlite3), for the state
-// directory's databases: the Manim docs index, delivery's links and notices, sessions later. One
+// directory's databases: the Manim docs index, delivery's links and notices, sessions. One
 // connection per user, used from one task at a time; statements bind text and
 // integers and read rows as strings.
 import CSQLite

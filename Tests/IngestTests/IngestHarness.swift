@@ -20,6 +20,9 @@ final class IngestDaemon: @unchecked Sendable {
     let spool: Spool
     private(set) var child: ChildProcess?
     var logPath: String { dir.path + "/ingest.log" }
+    /// The web side's port, picked free for this daemon.
+    let port = freePort()
+    var base: String { "http://127.0.0.1:\(port)" }
 
     init() throws {
         dir = TempDir("mathreel-ingest-test")
@@ -37,6 +40,7 @@ final class IngestDaemon: @unchecked Sendable {
     func start(environment extra: [String: String] = [:]) async throws {
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("MATHREEL_") { env[key] = nil }
+        env["MATHREEL_INGEST_ADDR"] = "127.0.0.1:\(port)"
         env.merge(extra) { $1 }
         let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { close(fd) }

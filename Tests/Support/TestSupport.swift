@@ -25,7 +25,16 @@ public enum Binaries {
         return url.path
     }
 
-    public static func path(_ name: String) -> String { directory + "/" + name }
+    public static func path(_ name: String) -> String {
+        _ = ephemeralPorts
+        return directory + "/" + name
+    }
+
+    /// Daemons started by tests listen on ports the kernel picks, unless a test chose
+    /// one: suites run in parallel, and a fixed default port would collide.
+    static let ephemeralPorts: Void = {
+        setenv("MATHREEL_INGEST_ADDR", "127.0.0.1:0", 0)
+    }()
 }
 
 /// A fresh directory under /tmp (same filesystem as nothing else of the host), removed on deinit.

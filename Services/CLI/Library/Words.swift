@@ -43,35 +43,7 @@ enum Words {
     }
 }
 
-/// A job file as found in the spool: where, its raw bytes, and what could be read.
-struct FoundJob {
-    let place: Place
-    let bytes: [UInt8]
-    /// The job as a stage wrote it (nil for a person's raw file not yet taken by ingest).
-    let job: Job?
-    /// The JSON object, however incomplete.
-    let object: JSONObject?
-    let mtime: Double?
-
-    var status: String { job?.status.rawValue ?? object?["status"]?.stringValue ?? "queued" }
-    var progress: Int? { job?.progress ?? object?["progress"]?.intValue }
-}
-
 extension Spool {
-    /// Finds a job by id, retrying a few times across the instant of a rename.
-    func find(_ id: String) -> FoundJob? {
-        for attempt in 0..<10 {
-            if attempt > 0 { usleep(20_000) }
-            guard let place = locate(id) else { continue }
-            let name = FileName(id + ".json")
-            guard let bytes = peek(place, name) else { continue }
-            let object = (try? JSONValue.parse(bytes))?.objectValue
-            let job = try? Job.decode(bytes)
-            return FoundJob(place: place, bytes: bytes, job: job, object: object, mtime: info(place, name)?.mtime)
-        }
-        return nil
-    }
-
     /// The reason beside a quarantined `<id>.json`, if the job was set aside.
     func quarantineReason(_ id: String) -> String? {
         let names = (try? list(.quarantine)) ?? []

@@ -4,6 +4,7 @@
 // READY=1 comes once the loop has scanned, the site listens and failed/ was read.
 import Hummingbird
 import Logging
+import MathreelChat
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool

@@ -2,6 +2,7 @@
 // link: Telegram's `sendVideo` upload (up to 50 MB), WhatsApp's media upload and
 // then a video message by the media id (up to 16 MB, MP4 only). Never the link
 // as a media URL: the platform's fetch would use it up.
+import MathreelChat
 import MathreelCore
 import MathreelHTTP
 import MathreelSpool

@@ -5,40 +5,6 @@ import MathreelCore
 import MathreelSQLite
 import Synchronization
 
-/// A link's secret: 256 random bits, base64url without padding (43 characters).
-public struct Token: Sendable, Equatable, CustomStringConvertible {
-    public let text: String
-
-    public static func make() -> Token {
-        var rng = SystemRandomNumberGenerator()  // getrandom(2)
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        return Token(text: Base64URL.encode(bytes))
-    }
-
-    /// Only something shaped like a token is looked up; anything else is unknown at once.
-    public init?(parsing text: Substring) {
-        guard text.utf8.count == 43, text.utf8.allSatisfy(Base64URL.isDigit) else { return nil }
-        self.text = String(text)
-    }
-    init(text: String) { self.text = text }
-
-    /// What the state keeps.
-    public var hash: String { SHA256.hex(Array(text.utf8)) }
-    public var description: String { "token(\(hash.prefix(12)))" }
-}
-
-/// RFC 4648 §5: base64 with `-` and `_`, unpadded, so a token fits a URL path as is.
-enum Base64URL {
-    static func isDigit(_ c: UInt8) -> Bool {
-        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
-    }
-    static func encode(_ bytes: [UInt8]) -> String {
-        String(Data(bytes).base64EncodedString().compactMap { c -> Character? in
-            switch c { case "+": "-"; case "/": "_"; case "=": nil; default: c }
-        })
-    }
-}
-
 /// One link as the state knows it.
 public struct Link: Sendable, Equatable {
     public var jobID: String

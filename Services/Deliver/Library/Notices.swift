@@ -6,6 +6,7 @@
 // failed/ watcher owes notices for jobs that failed anywhere in the pipeline,
 // including while this daemon was stopped.
 import Logging
+import MathreelChat
 import MathreelCore
 import MathreelSpool
 import ServiceLifecycle

@@ -55,12 +55,4 @@ public struct FileIngest: Sendable {
         loop.claimName = FileIngest.claimName
         return loop
     }
-
-    /// The `mathreel-ingest` daemon (file side).
-    public static func runDaemon(config: Config) async throws {
-        let logger = Logger(label: "ingest")
-        let spool = try Spool(root: config.spool)
-        let ingest = FileIngest(spool: spool, config: config, logger: logger)
-        try await Daemon.serve([ingest.loop()], name: "ingest", logger: logger)
-    }
 }

@@ -1,4 +1,4 @@
-// mathreel-ingest: takes new jobs from incoming/ (and, later, over HTTP).
+// mathreel-ingest: takes new jobs from incoming/ and over HTTP (webhooks, API, web page).
 import ArgumentParser
 import IngestService
 import MathreelDaemon
@@ -6,11 +6,11 @@ import MathreelDaemon
 @main
 struct IngestMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mathreel-ingest", abstract: "Take new jobs from the spool's incoming/ directory and route them.")
+        commandName: "mathreel-ingest", abstract: "Take new jobs from the spool's incoming/ directory and over HTTP, and route them.")
     @OptionGroup var options: DaemonOptions
 
     func run() async throws {
         Daemon.prepare(name: "ingest")
-        try await FileIngest.runDaemon(config: try options.config())
+        try await IngestDaemon.run(config: try options.config())
     }
 }

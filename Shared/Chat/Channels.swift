@@ -1,4 +1,4 @@
-// Channels: what a person is told on Telegram and WhatsApp, in each platform's
+// Channels (shared by deliver and ingest): what a person is told on Telegram and WhatsApp, in each platform's
 // wire format (wire-formats §1.5, §1.6, §2.4), and how each platform's answer
 // is read: sent, try later (429 and `retry_after`, 5xx, no connection) or failed.
 import MathreelCore
@@ -43,6 +43,9 @@ public struct Message: Sendable {
     /// Telegram's inline button: a link to open, or a callback to send back.
     public var button: (title: String, url: String?, callback: String?)?
     public var replyTo: String?
+    public init(text: String, button: (title: String, url: String?, callback: String?)? = nil, replyTo: String? = nil) {
+        self.text = text; self.button = button; self.replyTo = replyTo
+    }
 }
 
 public struct Channels: Sendable {
@@ -74,7 +77,7 @@ public struct Channels: Sendable {
 
     // MARK: Telegram
 
-    func telegramJSON(_ m: Message, chat: String) -> JSONValue {
+    public func telegramJSON(_ m: Message, chat: String) -> JSONValue {
         var o: JSONObject = ["chat_id": Channels.chatID(chat), "text": .string(Channels.clip(m.text, 4000)),
                              "link_preview_options": .object(["is_disabled": .bool(true)])]
         if let reply = m.replyTo, let id = Int64(reply) {
@@ -89,15 +92,15 @@ public struct Channels: Sendable {
     }
 
     /// Telegram's ids are 52-bit integers; a `@channel` name stays a string.
-    static func chatID(_ chat: String) -> JSONValue { Int64(chat).map(JSONValue.int) ?? .string(chat) }
+    public static func chatID(_ chat: String) -> JSONValue { Int64(chat).map(JSONValue.int) ?? .string(chat) }
 
-    func telegram(_ method: String, _ body: JSONValue) async -> SendResult {
+    public func telegram(_ method: String, _ body: JSONValue) async -> SendResult {
         guard let token = settings.telegramToken else { return .failed("TELEGRAM_BOT_TOKEN is not set") }
         let request = HTTPRequest.json("\(settings.telegramBase)/bot\(token)/\(method)", body, timeout: settings.timeout)
         return await telegram(request)
     }
 
-    func telegram(_ request: HTTPRequest) async -> SendResult {
+    public func telegram(_ request: HTTPRequest) async -> SendResult {
         let response: HTTPResponse
         do { response = try await transport.send(request) } catch { return .later(after: nil, "Telegram did not answer: \(Channels.redact(error, settings.telegramToken))") }
         let o = response.json?.objectValue
@@ -113,15 +116,15 @@ public struct Channels: Sendable {
 
     // MARK: WhatsApp
 
-    func whatsappText(_ text: String, to chat: String) -> JSONValue {
+    public func whatsappText(_ text: String, to chat: String) -> JSONValue {
         .object(["messaging_product": .string("whatsapp"), "recipient_type": .string("individual"), "to": .string(Channels.phone(chat)),
                  "type": .string("text"), "text": .object(["preview_url": .bool(false), "body": .string(Channels.clip(text, 4000))])])
     }
 
     /// With the `+`: without it, WhatsApp prepends the business's own country code.
-    static func phone(_ chat: String) -> String { chat.hasPrefix("+") ? chat : "+" + chat }
+    public static func phone(_ chat: String) -> String { chat.hasPrefix("+") ? chat : "+" + chat }
 
-    func whatsapp(_ edge: String, _ body: JSONValue) async -> SendResult {
+    public func whatsapp(_ edge: String, _ body: JSONValue) async -> SendResult {
         guard let token = settings.whatsappToken, let phoneID = settings.whatsappPhoneID else {
             return .failed(missingSettings(.whatsapp) ?? "WhatsApp is not configured")
         }
@@ -131,7 +134,7 @@ public struct Channels: Sendable {
     }
 
     /// The result, and the answer's JSON (a media id comes back in it).
-    func whatsapp(_ request: HTTPRequest) async -> (result: SendResult, json: JSONObject?) {
+    public func whatsapp(_ request: HTTPRequest) async -> (result: SendResult, json: JSONObject?) {
         let response: HTTPResponse
         do { response = try await transport.send(request) } catch {
             return (.later(after: nil, "WhatsApp did not answer: \(Channels.redact(error, settings.whatsappToken))"), nil)
@@ -150,18 +153,18 @@ public struct Channels: Sendable {
     }
 
     /// Rate limits and temporary errors (wire-formats §2.6).
-    static let whatsappRetryable: Set<Int> = [1, 2, 4, 80007, 130429, 131000, 131016, 131056]
+    public static let whatsappRetryable: Set<Int> = [1, 2, 4, 80007, 130429, 131000, 131016, 131056]
 
     // MARK: Words
 
-    static func clip(_ text: String, _ limit: Int) -> String {
+    public static func clip(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
     /// A transport error without the bot token that Telegram's URLs carry.
-    static func redact(_ error: any Error, _ secret: String?) -> String {
+    public static func redact(_ error: any Error, _ secret: String?) -> String {
         let text = "\(error)"
         guard let secret, !secret.isEmpty else { return text }
-        return text.replacingOccurrences(of: secret, with: "<token>")
+        return text.replacing(secret, with: "<token>")
     }
 }

@@ -1,0 +1,193 @@
+// Chat: what a message in Telegram or WhatsApp asks for, and the answer. The
+// commands (/start, /help, /code, /status, /history, /retry, /forget) work the
+// same on both; plain text is a problem, a fenced block is code. Answers go back
+// through the platform's API after the webhook has been acknowledged.
+import Logging
+import MathreelChat
+import MathreelCore
+import MathreelSessions
+import MathreelSpool
+
+/// One message a person sent, as both platforms give it.
+struct ChatMessage: Sendable {
+    let person: Person
+    let chat: String
+    let messageID: String
+    let text: String
+    /// The platform's id for this message, for the dedupe key.
+    let dedupeKey: String
+}
+
+enum ChatRequest: Equatable {
+    case help
+    case problem(String)
+    case code(String)
+    case status(String?)
+    case history
+    case retry(String?)
+    case forget
+
+    /// Reads a message; `bot` is the bot's own @name, whose suffix a group command may carry.
+    static func parse(_ raw: String) -> ChatRequest {
+        let text = raw.trimmed()
+        if let code = fenced(text) { return .code(code) }
+        guard text.hasPrefix("/") else { return .problem(text) }
+        let head = text.prefix { !$0.isWhitespace && !$0.isNewline }
+        let rest = String(text.dropFirst(head.count)).trimmed()
+        let command = head.split(separator: "@").first.map { $0.lowercased() } ?? ""
+        switch command {
+        case "/start", "/help": return .help
+        case "/code": return .code(fenced(rest) ?? rest)
+        case "/status": return .status(rest.isEmpty ? nil : rest)
+        case "/history": return .history
+        case "/retry": return .retry(rest.isEmpty ? nil : rest)
+        case "/forget": return .forget
+        case "/solve": return .problem(rest)
+        default: return .help
+        }
+    }
+
+    /// The code inside a message that is one fenced block (```python ... ```).
+    static func fenced(_ text: String) -> String? {
+        guard text.hasPrefix("```"), text.hasSuffix("```"), text.count > 6 else { return nil }
+        var body = text.dropFirst(3).dropLast(3)
+        if let nl = body.firstIndex(of: "\n"), !body[..<nl].contains(" ") { body = body[body.index(after: nl)...] }
+        return String(body)
+    }
+}
+
+/// Carries out chat requests and says what happened.
+struct ChatDesk: Sendable {
+    let intake: Intake
+    let spool: Spool
+    let sessions: SessionStore
+    let replies: Replies
+    let logger: Logger
+
+    static let help = """
+        Send me a math problem and I make a short video that solves it, for example:
+        • Solve x^2 - 5x + 6 = 0
+        • Differentiate x^3 sin(x)
+        • Integrate x^2 from 0 to 3
+        Or send Manim code as /code followed by the source (or as one ```python block```).
+        /status shows your last job, /history your recent ones, /retry tries your last failed one again, /forget deletes what I keep about you.
+        """
+
+    /// Handles one message; the reply goes out in the background.
+    func handle(_ m: ChatMessage, channel: Channel) async {
+        _ = try? sessions.touch(m.person)
+        let request = ChatRequest.parse(m.text)
+        let answer: String
+        switch request {
+        case .help:
+            answer = ChatDesk.help
+        case .problem(let text), .code(let text):
+            let kind: JobKind = request == .code(text) ? .code : .problem
+            if text.isEmpty {
+                answer = kind == .code ? "Put the Manim source after /code." : ChatDesk.help
+                break
+            }
+            var s = Submission(person: m.person, channel: channel, kind: kind, text: text)
+            s.chatID = m.chat; s.messageID = m.messageID; s.dedupeKey = m.dedupeKey
+            do {
+                let (job, duplicate) = try await intake.submit(s)
+                if duplicate { return }  // it was answered when it was taken
+                answer = "Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready."
+            } catch {
+                answer = error.message + (error.retryAfter.map { _ in "" } ?? "")
+            }
+        case .status(let wanted):
+            answer = status(m.person, wanted)
+        case .history:
+            let jobs = (try? sessions.history(m.person, limit: 10)) ?? []
+            answer = jobs.isEmpty ? "You have no jobs yet. Send a problem to start one."
+                : "Your recent jobs:\n" + jobs.map { "• \($0.jobID.prefix(8)) \(describe(spool.find($0.jobID))): \(Intake.clip($0.summary, 60))" }.joined(separator: "\n")
+        case .retry(let wanted):
+            answer = retry(m.person, wanted)
+        case .forget:
+            answer = forget(m.person)
+        }
+        replies.send(Message(text: answer, replyTo: m.messageID), on: channel, to: m.chat)
+    }
+
+    func describe(_ found: FoundJob?) -> String {
+        guard let found else { return "gone (expired)" }
+        if let error = found.job?.error, found.place == .failed { return "\(found.status): \(error.message)" }
+        return found.status + (found.progress.map { " (\($0)%)" } ?? "")
+    }
+
+    /// The job the person means: a given id or its first 8 characters, else the last one.
+    func pick(_ person: Person, _ wanted: String?, where ok: (SessionJob) -> Bool = { _ in true }) -> SessionJob? {
+        let jobs = (try? sessions.history(person)) ?? []
+        if let wanted = wanted?.lowercased() { return jobs.first { $0.jobID.hasPrefix(wanted) && wanted.count >= 4 } }
+        return jobs.first(where: ok)
+    }
+
+    func status(_ person: Person, _ wanted: String?) -> String {
+        guard let job = pick(person, wanted) else {
+            return wanted == nil ? "You have no jobs yet. Send a problem to start one." : "I know no job of yours starting with \(wanted!)."
+        }
+        let found = spool.find(job.jobID)
+        var text = "Job \(job.jobID.prefix(8)): \(describe(found))."
+        if let url = found?.job?.delivery?["url"]?.stringValue, found?.place == .ready { text += "\nWatch it here (once): \(url)" }
+        return text
+    }
+
+    func retry(_ person: Person, _ wanted: String?) -> String {
+        let failed = pick(person, wanted) { spool.locate($0.jobID) == .failed }
+        guard let job = failed else { return "You have no failed job I could try again." }
+        do {
+            _ = try spool.requeue(job.jobID, by: "ingest", note: "retried from chat")
+            return "Job \(job.jobID.prefix(8)) is queued again."
+        } catch {
+            switch error {
+            case .notFound: return "Job \(job.jobID.prefix(8)) is gone (failed jobs are kept 24 h). Send the problem again."
+            case .notFailed(let found): return "Job \(job.jobID.prefix(8)) is \(found.status); only a failed one can be tried again."
+            case .diskFull(let reason): return reason
+            case .busy, .lost: return "Job \(job.jobID.prefix(8)) is being handled right now. Try again in a moment."
+            case .quarantined, .unreadable, .moveFailed: return "Job \(job.jobID.prefix(8)) cannot be tried again. Send the problem again."
+            }
+        }
+    }
+
+    /// Deletes the session and history, and cancels any video still waiting to be watched.
+    func forget(_ person: Person) -> String {
+        let ids = (try? sessions.forget(person)) ?? []
+        var cancelled = 0
+        for id in ids where spool.locate(id) == .ready {
+            if case .claimed(let claim) = spool.claim(FileName(id + ".json"), from: .ready), let job = try? claim.job() {
+                if (try? claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled, message: "Deleted at your request (/forget)."), by: "ingest")) != nil {
+                    cancelled += 1
+                }
+            }
+        }
+        logger.info("session forgotten", metadata: ["person": "\(person)", "jobs": "\(ids.count)", "videos_cancelled": "\(cancelled)"])
+        return "Done: I deleted your history (\(ids.count) job\(ids.count == 1 ? "" : "s"))" + (cancelled > 0 ? " and \(cancelled) video\(cancelled == 1 ? "" : "s") still waiting." : ".")
+    }
+}
+
+/// Answers in chat, in the background, with a few tries when the platform asks to wait.
+struct Replies: Sendable {
+    let channels: Channels
+    let logger: Logger
+
+    func send(_ message: Message, on channel: Channel, to chat: String) {
+        guard channels.missingSettings(channel) == nil else {
+            logger.warning("cannot answer in chat", metadata: ["channel": "\(channel.rawValue)", "reason": "\(channels.missingSettings(channel) ?? "")"])
+            return
+        }
+        Task {
+            for attempt in 0..<4 {
+                switch await channels.send(message, on: channel, to: chat) {
+                case .sent: return
+                case .failed(let why):
+                    logger.warning("chat answer refused", metadata: ["channel": "\(channel.rawValue)", "error": "\(why)"])
+                    return
+                case .later(let after, let why):
+                    if attempt == 3 { logger.warning("chat answer given up", metadata: ["channel": "\(channel.rawValue)", "error": "\(why)"]); return }
+                    try? await Task.sleep(for: .seconds(min(after ?? Double(1 << attempt), 60)))
+                }
+            }
+        }
+    }
+}

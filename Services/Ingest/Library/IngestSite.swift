@@ -1,0 +1,344 @@
+// IngestSite: ingest's web side (SPEC §6) as a Hummingbird router: the webhooks,
+// the JSON API with its live events, the web page, /health and /metrics. Every
+// error is `{"error": {"code", "message"}}`; bodies stop at 1 MB (413).
+import Hummingbird
+import Logging
+import MathreelCheck
+import MathreelCore
+import MathreelSessions
+import MathreelSpool
+import Synchronization
+
+public struct IngestSite: Sendable {
+    static let maxBody = 1 << 20
+    let intake: Intake
+    let telegram: TelegramWebhook
+    let whatsapp: WhatsAppWebhook
+    let spool: Spool
+    let sessions: SessionStore
+    let checker: StaticChecker
+    let metrics: Metrics
+    let apiSecret: String?
+    let replay: ReplayGuard
+    let logger: Logger
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: Measured(metrics: metrics))
+        router.post("/webhook/telegram") { request, context in try await self.telegramUpdate(request, context) }
+        router.get("/webhook/whatsapp") { request, _ in self.whatsappVerify(request) }
+        router.post("/webhook/whatsapp") { request, context in try await self.whatsappNotification(request, context) }
+        router.post("/api/v1/jobs") { request, context in try await self.submit(request, context, kind: .problem) }
+        router.post("/api/v1/code") { request, context in try await self.submit(request, context, kind: .code) }
+        router.post("/api/v1/code/validate") { request, context in try await self.validate(request, context) }
+        router.get("/api/v1/jobs") { request, _ in self.list(request) }
+        router.get("/api/v1/jobs/:id") { request, context in self.show(request, context.parameters.get("id") ?? "") }
+        router.get("/api/v1/jobs/:id/events") { request, context in self.events(request, context.parameters.get("id") ?? "") }
+        router.get("/") { _, _ in IngestSite.page(WebPage.html, type: "text/html; charset=utf-8") }
+        router.get("/app.js") { _, _ in IngestSite.page(WebPage.script, type: "text/javascript; charset=utf-8") }
+        router.get("/health") { _, _ in self.health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        return router
+    }
+
+    // MARK: Answers
+
+    static func field(_ name: String) -> HTTPFields.Element.Name { HTTPFields.Element.Name(name)! }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.serialized(pretty: false))))
+    }
+
+    static func error(_ r: Refusal) -> Response {
+        var headers: HTTPFields = [:]
+        if let after = r.retryAfter { headers[.retryAfter] = String(after) }
+        return json(.init(code: r.status), .object(["error": .object(["code": .string(r.code), "message": .string(r.message)])]), headers: headers)
+    }
+
+    static func error(_ status: Int, _ code: String, _ message: String) -> Response {
+        error(Refusal(status: status, code: code, message: message))
+    }
+
+    static func page(_ text: String, type: String) -> Response {
+        var headers: HTTPFields = [.contentType: type, .xContentTypeOptions: "nosniff"]
+        if type.hasPrefix("text/html") {
+            headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The body, at most 1 MB.
+    func body(_ request: Request) async throws(Refusal) -> [UInt8] {
+        do {
+            var buffer = try await request.body.collect(upTo: IngestSite.maxBody)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw Refusal(status: 413, code: "too_large", message: "The request body is larger than 1 MB.")
+        }
+    }
+
+    /// A JSON object body, or a 400 that says where it went wrong.
+    func jsonObject(_ request: Request) async throws(Refusal) -> JSONObject {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") else {
+            throw Refusal(status: 415, code: "unsupported_media_type", message: "Send the request as JSON, with Content-Type: application/json.")
+        }
+        let bytes = try await body(request)
+        let value: JSONValue
+        do { value = try JSONValue.parse(bytes) } catch {
+            throw Refusal(status: 400, code: "bad_json", message: "The body is not valid JSON: \(error).")
+        }
+        guard case .object(let o) = value else {
+            throw Refusal(status: 400, code: "bad_json", message: "The body must be a JSON object; got \(value.typeName).")
+        }
+        return o
+    }
+
+    // MARK: Webhooks
+
+    func telegramUpdate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard telegram.authentic(request.headers[IngestSite.field("X-Telegram-Bot-Api-Secret-Token")]) else {
+            metrics.rejected("bad_secret")
+            return IngestSite.error(401, "unauthorized", "The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.")
+        }
+        do {
+            try await telegram.handle(try await body(request))
+        } catch { return IngestSite.error(error) }
+        return IngestSite.json(.ok, .object([:]))
+    }
+
+    func whatsappVerify(_ request: Request) -> Response {
+        // The names carry dots, so the raw query is read as is.
+        let q = request.uri.queryParameters
+        guard let challenge = whatsapp.verify(mode: q["hub.mode"].map(String.init), token: q["hub.verify_token"].map(String.init),
+                                              challenge: q["hub.challenge"].map(String.init)) else {
+            return IngestSite.error(403, "forbidden", "The verify token does not match WHATSAPP_VERIFY_TOKEN.")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: challenge)))
+    }
+
+    func whatsappNotification(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let bytes: [UInt8]
+        do { bytes = try await body(request) } catch { return IngestSite.error(error) }
+        guard whatsapp.authentic(request.headers[IngestSite.field("X-Hub-Signature-256")], body: bytes) else {
+            metrics.rejected("bad_signature")
+            return IngestSite.error(401, "unauthorized", "The X-Hub-Signature-256 header is missing or does not match the body.")
+        }
+        do { try await whatsapp.handle(bytes) } catch { return IngestSite.error(error) }
+        return IngestSite.json(.ok, .object([:]))
+    }
+
+    // MARK: API
+
+    /// The caller's session: the one it sent, or a new one.
+    func session(_ given: String?) -> (id: String, person: Person, new: Bool) {
+        if let given, Token(parsing: given[...]) != nil { return (given, Person.web(session: given), false) }
+        let id = Token.make().text
+        return (id, Person.web(session: id), true)
+    }
+
+    func submit(_ request: Request, _ context: BasicRequestContext, kind: JobKind) async throws -> Response {
+        do {
+            let signed = try await verifySignature(request)
+            let o = try await jsonObject(request)
+            let field = kind == .problem ? "problem_text" : "code"
+            guard let text = o[field]?.stringValue else {
+                throw Refusal(status: 400, code: "invalid_job", message: "`\(field)` is missing or not text.")
+            }
+            let (sid, person, _) = session(o["session_id"]?.stringValue)
+            var s = Submission(person: person, channel: signed ? .api : .web, kind: kind, text: text)
+            s.options = o["options"]
+            s.sessionID = person.id
+            s.correlationID = request.headers[IngestSite.field("X-Correlation-Id")].map { String($0.prefix(128)) }
+            try? sessions.touch(person)
+            let (job, _) = try await intake.submit(s)
+            metrics.accepted(s.channel)
+            return IngestSite.json(.accepted, .object([
+                "job_id": .string(job.id), "status": .string(job.status.rawValue), "created_at": .string(job.createdAt),
+                "message": .string("Job \(job.id.prefix(8)) is queued. Follow it at /api/v1/jobs/\(job.id)/events."),
+                "session_id": .string(sid),
+            ]))
+        } catch let r as Refusal {
+            metrics.rejected(r.code)
+            return IngestSite.error(r)
+        }
+    }
+
+    /// A signed server-to-server request (MATHREEL_API_SECRET): true when signed and good;
+    /// a bad, old or replayed signature is refused.
+    func verifySignature(_ request: Request) async throws(Refusal) -> Bool {
+        guard let signature = request.headers[IngestSite.field("X-Signature")] else { return false }
+        guard let secret = apiSecret, !secret.isEmpty else {
+            throw Refusal(status: 401, code: "unauthorized", message: "This server takes no signed requests (MATHREEL_API_SECRET is not set).")
+        }
+        guard let stamp = request.headers[IngestSite.field("X-Timestamp")], let ms = Int64(stamp) else {
+            throw Refusal(status: 401, code: "unauthorized", message: "X-Timestamp must be the time in epoch milliseconds.")
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        guard abs(now - ms) <= 300_000 else {
+            throw Refusal(status: 401, code: "unauthorized", message: "X-Timestamp is more than 5 minutes away from the server's clock.")
+        }
+        let expected = SHA256.hexString(SHA256.hmac(key: Array(secret.utf8), Array((stamp + ".").utf8) + (try await body(request))))
+        guard SHA256.constantTimeEqual(Array(signature.lowercased().utf8), Array(expected.utf8)) else {
+            throw Refusal(status: 401, code: "unauthorized", message: "X-Signature does not match hex(HMAC_SHA256(secret, timestamp + \".\" + body)).")
+        }
+        guard replay.first(expected, now: Double(now) / 1000) else {
+            throw Refusal(status: 401, code: "unauthorized", message: "This signed request was already received (a replay).")
+        }
+        return true
+    }
+
+    func validate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        do {
+            let o = try await jsonObject(request)
+            guard let code = o["code"]?.stringValue else { throw Refusal(status: 400, code: "invalid_job", message: "`code` is missing or not text.") }
+            guard code.utf8.count <= 50_000 else { throw Refusal(status: 413, code: "too_large", message: "Code is limited to 50 KB.") }
+            let r = try await checker.check(code)
+            func list(_ f: [Finding]) -> JSONValue { .array(f.map { .object(["line": .int(Int64($0.line)), "message": .string($0.message)]) }) }
+            return IngestSite.json(.ok, .object(["valid": .bool(r.valid), "errors": list(r.errors), "warnings": list(r.warnings),
+                                                  "scene": r.scene.map(JSONValue.string) ?? .null]))
+        } catch let r as Refusal {
+            return IngestSite.error(r)
+        } catch {
+            logger.error("the static check could not run", metadata: ["error": "\(error)"])
+            return IngestSite.error(503, "check_unavailable", "The code check could not run just now. Try again in a minute.")
+        }
+    }
+
+    /// Whose job this is: the session in the query must own it; anyone else gets 404.
+    func owned(_ request: Request, _ id: String) -> (Person, FoundJob)? {
+        guard JobID.isValid(id), let sid = request.uri.queryParameters["session_id"].map(String.init) else { return nil }
+        let person = Person.web(session: sid)
+        guard (try? sessions.owns(person, jobID: id)) == true, let found = spool.find(id) else { return nil }
+        return (person, found)
+    }
+
+    func show(_ request: Request, _ id: String) -> Response {
+        guard let (_, found) = owned(request, id) else { return IngestSite.error(404, "not_found", "No job \(id) for this session.") }
+        return IngestSite.json(.ok, JobView.object(found, history: true))
+    }
+
+    func list(_ request: Request) -> Response {
+        guard let sid = request.uri.queryParameters["session_id"].map(String.init), Token(parsing: sid[...]) != nil else {
+            return IngestSite.error(400, "bad_request", "Give the session as ?session_id=... (the one job submissions returned).")
+        }
+        let jobs = ((try? sessions.history(Person.web(session: sid))) ?? []).map { j -> JSONValue in
+            var o: JSONObject = ["job_id": .string(j.jobID), "created_at": .string(Timestamp.string(Date(timeIntervalSince1970: j.createdAt)))]
+            if let found = spool.find(j.jobID), case .object(let v) = JobView.object(found, history: false) { o.merge(v) { a, _ in a } } else {
+                o["status"] = .string("expired")
+            }
+            if j.kind == JobKind.problem.rawValue { o["problem"] = .string(j.summary) }
+            return .object(o)
+        }
+        return IngestSite.json(.ok, .object(["session_id": .string(sid), "jobs": .array(jobs)]))
+    }
+
+    func health() -> Response {
+        var depths: JSONObject = [:]
+        for place in [Place.incoming, .codegen, .render, .deliver, .ready, .failed] {
+            let names = (try? spool.list(place)) ?? []
+            let now = Date().timeIntervalSince1970
+            let oldest = names.compactMap { spool.info(place, $0)?.mtime }.min().map { max(0, now - $0) }
+            depths[place.path] = .object(["count": .int(Int64(names.count)), "oldest_age_s": oldest.map { .double(($0 * 10).rounded() / 10) } ?? .null])
+        }
+        let disk = DiskGuard.raisedReason(spool)
+        var providers: JSONObject = [:]
+        if let bytes = try? PlainFile.read(intake.config.state + "/breakers.json"), case .object(let b)? = try? JSONValue.parse(bytes) { providers = b }
+        let body: JSONObject = [
+            "status": .string(disk == nil ? "ok" : "degraded"), "version": .string(MathreelVersion.string),
+            "timestamp": .string(Timestamp.string()), "providers": .object(providers), "spool": .object(depths),
+            "disk": .object(["free_bytes": DiskGuard.freeBytes(spool).map { .int($0) } ?? .null, "refusing": .bool(disk != nil)]),
+        ]
+        return IngestSite.json(.ok, .object(body))
+    }
+}
+
+/// A job as the API shows it; the link only ever reaches the owner (the caller checks).
+enum JobView {
+    static func object(_ found: FoundJob, history: Bool) -> JSONValue {
+        var o: JSONObject = ["status": .string(found.status), "progress": found.progress.map { .int(Int64($0)) } ?? .null]
+        guard let job = found.job else { return .object(o) }
+        o["job_id"] = .string(job.id)
+        o["kind"] = .string(job.kind.rawValue)
+        o["created_at"] = .string(job.createdAt)
+        if let p = job.problem { o["problem"] = .string(p) }
+        if found.place == .ready, let url = job.delivery?["url"] { o["link"] = url; o["expires_at"] = job.delivery?["expires_at"] ?? .null }
+        if let answer = job.codegen?["answer"] { o["answer"] = answer }
+        if let e = job.error { o["error"] = .object(["code": .string(e.code), "message": .string(e.message)]) }
+        if history {
+            o["history"] = .array(job.history.map { .object(["at": .string($0.at), "status": .string($0.status), "note": $0.note.map(JSONValue.string) ?? .null]) })
+        }
+        return .object(o)
+    }
+}
+
+/// Signatures seen in the last 5 minutes (older ones are refused by their timestamp).
+final class ReplayGuard: Sendable {
+    private let seen = Mutex<[String: Double]>([:])
+    func first(_ signature: String, now: Double) -> Bool {
+        seen.withLock { s in
+            if s.count > 10_000 { s = s.filter { now - $0.value < 600 } }
+            if s[signature] != nil { return false }
+            s[signature] = now
+            return true
+        }
+    }
+}
+
+/// Counts every request by route and status, with its time.
+struct Measured<Context: RequestContext>: RouterMiddleware {
+    let metrics: Metrics
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let route = context.endpointPath ?? "unmatched"
+        func seconds() -> Double { let d = ContinuousClock.now - start; return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: route, status: response.status.code, seconds: seconds())
+            return response
+        } catch let e as HTTPError {
+            metrics.request(route: route, status: e.status.code, seconds: seconds())
+            let message = e.status == .notFound ? "There is no such route." : e.status == .methodNotAllowed ? "That method is not allowed here." : (e.body ?? "\(e.status)")
+            return IngestSite.error(e.status.code, e.status == .notFound ? "not_found" : "bad_request", message)
+        }
+    }
+}
+
+extension IngestSite {
+    static let terminal: Set<String> = ["ready", "delivered", "failed", "expired"]
+
+    /// Server-Sent Events: one `status` event per change of status or progress, until the job ends.
+    func events(_ request: Request, _ id: String) -> Response {
+        guard owned(request, id) != nil else { return IngestSite.error(404, "not_found", "No job \(id) for this session.") }
+        let spool = self.spool
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            var last = "", quiet = 0.0
+            while true {
+                guard let found = spool.find(id) else {
+                    let gone = JSONValue.object(["job_id": .string(id), "status": .string("expired"),
+                                                 "error": .object(["code": .string("expired"), "message": .string("The job is no longer kept.")])])
+                    try await writer.write(ByteBuffer(string: "event: status\ndata: " + String(decoding: gone.serialized(pretty: false), as: UTF8.self) + "\n\n"))
+                    break
+                }
+                let key = "\(found.status)/\(found.progress ?? -1)/\(found.place.path)"
+                if key != last {
+                    last = key; quiet = 0
+                    let data = String(decoding: JobView.object(found, history: false).serialized(pretty: false), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: "event: status\ndata: \(data)\n\n"))
+                }
+                if IngestSite.terminal.contains(found.status) && found.place != .active(.ready) { break }
+                try await Task.sleep(for: .milliseconds(250))
+                quiet += 0.25
+                // A comment now and then keeps proxies from closing a quiet stream.
+                if quiet >= 15 { quiet = 0; try await writer.write(ByteBuffer(string: ": waiting\n\n")) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+    }
+}

@@ -1,0 +1,130 @@
+// Intake: the one way new work enters from the web side, whatever the channel.
+// A retried update is found by its key before anything else (its job id is
+// derived from the key, so even a crash between publish and bookkeeping finds
+// it), then the person's rate limit, then back-pressure, then validation; the
+// job is published durably before the caller may answer 2xx.
+import Logging
+import MathreelCore
+import MathreelSessions
+import MathreelSpool
+
+/// New work as a channel hands it over.
+public struct Submission: Sendable {
+    public var person: Person
+    public var channel: Channel
+    public var kind: JobKind
+    public var text: String
+    public var options: JSONValue?
+    public var chatID: String?
+    public var messageID: String?
+    public var sessionID: String?
+    public var correlationID: String?
+    /// The platform's own id for this delivery (an update id, a message id): a retry makes no second job.
+    public var dedupeKey: String?
+
+    public init(person: Person, channel: Channel, kind: JobKind, text: String) {
+        self.person = person; self.channel = channel; self.kind = kind; self.text = text
+    }
+}
+
+public struct Intake: Sendable {
+    let spool: Spool
+    let sessions: SessionStore
+    let limiter: RateLimiter
+    let pressure: BackPressure
+    let config: Config
+    let salt: String
+    let logger: Logger
+
+    public init(spool: Spool, sessions: SessionStore, config: Config, logger: Logger) throws {
+        self.spool = spool; self.sessions = sessions; self.config = config; self.logger = logger
+        limiter = RateLimiter(perHour: config.rateLimitPerHour, burst: config.rateLimitBurst)
+        pressure = BackPressure(spool: spool, bound: config.maxQueued)
+        salt = try sessions.salt()
+    }
+
+    /// The job made for an update already taken, if it still exists.
+    func earlier(_ key: String?) -> Job? {
+        guard let key else { return nil }
+        let id = JobID.derived(from: salt + key)
+        if let found = spool.find(id), let job = found.job { return job }
+        return nil
+    }
+
+    /// Accepts the submission: the job (new, or the one an earlier delivery made) once it is durable.
+    public func submit(_ s: Submission) async throws(Refusal) -> (job: Job, duplicate: Bool) {
+        if let job = earlier(s.dedupeKey) { return (job, true) }
+        if let wait = limiter.take(s.person) { throw limiter.refusal(after: wait) }
+        if let refusal = pressure.check() { throw refusal }
+        if s.kind == .code && !config.directCode {
+            throw Refusal(status: 403, code: "code_rejected",
+                          message: "This server does not accept Manim code from people (MATHREEL_DIRECT_CODE=off). Send the math problem as text instead.")
+        }
+        let id = s.dedupeKey.map { JobID.derived(from: salt + $0) } ?? JobID.make()
+        var o: JSONObject = [s.kind == .problem ? "problem" : "code": .string(s.text)]
+        if let options = s.options { o["options"] = options }
+        var job: Job
+        do { job = try Job.read(o, intake: JobIntake(id: id, channel: s.channel, defaultQuality: config.defaultQuality)) } catch let invalid as JobInvalid {
+            throw Refusal(status: 400, code: "invalid_job", message: Intake.sentence(invalid.problems))
+        } catch {
+            throw Refusal(status: 400, code: "invalid_job", message: "\(error)")
+        }
+        job.origin.chatID = s.chatID
+        job.origin.messageID = s.messageID
+        job.origin.sessionID = s.sessionID
+        if let c = s.correlationID { job.origin.extra["correlation_id"] = .string(c) }
+        if s.kind == .problem, let context = followUpContext(s) { job.extra["context"] = .string(context) }
+        job.record(.queued, by: "ingest", note: "accepted from \(s.channel.rawValue)")
+        let place: Place = job.kind == .problem ? .codegen : .render
+        let ready = job
+        do {
+            try await BlockingIO.run { try spool.submit(ready, to: place) }
+        } catch let full as DiskFull {
+            throw Refusal(status: 503, code: "disk_full", message: full.message, retryAfter: 300)
+        } catch {
+            // A concurrent delivery of the same update published it first.
+            if let job = earlier(s.dedupeKey) { return (job, true) }
+            logger.error("could not publish a job", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            throw Refusal(status: 503, code: "spool_unavailable", message: "The job could not be stored just now. Try again in a minute.", retryAfter: 60)
+        }
+        do {
+            if let key = s.dedupeKey { try sessions.take(key, jobID: id) }
+            try sessions.record(s.person, job: SessionJob(jobID: id, createdAt: Date().timeIntervalSince1970, kind: job.kind.rawValue,
+                                                          summary: Intake.clip(s.text, 1000)))
+        } catch {
+            // The job is durable and will run; only its place in the history is lost.
+            logger.warning("could not record the job in the session", metadata: ["job_id": "\(id)", "error": "\(error)"])
+        }
+        var meta: Logger.Metadata = ["job_id": "\(id)", "channel": "\(s.channel.rawValue)", "next": "\(place.path)"]
+        if let c = s.correlationID { meta["correlation_id"] = "\(c)" }
+        logger.info("job accepted", metadata: meta)
+        return (job, false)
+    }
+
+    /// The previous problem, when this one reads as a follow-up to it ("now with 3
+    /// instead of 5", "and the derivative?").
+    func followUpContext(_ s: Submission) -> String? {
+        guard let previous = try? sessions.history(s.person, limit: 5).first(where: { $0.kind == JobKind.problem.rawValue }) else { return nil }
+        return FollowUp.isFollowUp(s.text) ? previous.summary : nil
+    }
+
+    static func sentence(_ problems: [String]) -> String {
+        let text = problems.joined(separator: "; ")
+        return text.prefix(1).uppercased() + text.dropFirst() + (text.hasSuffix(".") ? "" : ".")
+    }
+
+    static func clip(_ text: String, _ limit: Int) -> String { text.count <= limit ? text : String(text.prefix(limit - 1)) + "…" }
+}
+
+enum FollowUp {
+    static let openers = ["now ", "and ", "what about", "how about", "also ", "then ", "instead", "same ", "again", "but ", "what if", "do it", "plot it", "now,"]
+
+    /// Short messages that lean on what came before.
+    static func isFollowUp(_ text: String) -> Bool {
+        let t = text.trimmed().lowercased()
+        if openers.contains(where: { t.hasPrefix($0) }) { return true }
+        if t.contains(" instead of ") { return true }
+        let words = t.split(whereSeparator: { !$0.isLetter }).map(String.init)
+        return words.count <= 8 && words.contains(where: { ["it", "that", "this", "same", "previous"].contains($0) })
+    }
+}

@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""Check ingest's web page (GET /) in a real browser (headless Chromium).
+
+Usage: web_page.py --base URL [--problem TEXT] [--timeout S]
+
+  --base URL     the ingest server, http://HOST:PORT (the page is at /).
+  --problem TEXT the problem to send; default "Solve 2x = 4".
+  --timeout S    how long the job may take to be ready; default 240.
+
+At a phone's size (390x844) it checks that the page has no horizontal scroll and that
+axe-core finds no WCAG 2.0/2.1 A or AA violation; then, with the keyboard only, it types
+the problem, sends it, follows the live status region until a "Watch your video" link
+appears, runs axe-core again, and sends a too-short problem, whose error must show in
+the role="alert" region and take the focus. The job is a real one: the server must be
+able to make the video within --timeout.
+
+It prints a short report and, as its last line, "web page: all checks passed" or what
+failed. Exit status: 0 when every check passed, 1 when one failed, 2 when the browser,
+its driver or the Python packages are missing (`make setup-browser` installs them).
+
+Like watch_page.py it drives Debian's /usr/bin/chromium through /usr/bin/chromedriver and
+injects the axe-core script bundled in the PyPI package: nothing is downloaded while it
+runs. Run it with .venv-browser/bin/python; run with another Python that lacks Selenium,
+it starts itself again with that one.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BROWSER_VENV = REPO / ".venv-browser"
+SETUP_HINT = "install them with `make setup-browser` (Debian packages chromium and chromium-driver, and .venv-browser with Tests/Browser/requirements.txt)"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE = (390, 844)
+POLL = 0.2
+SHORT_PROBLEM = "1+1"  # under the 10-character minimum: the server answers 400
+
+
+class SetupError(Exception):
+    """The browser, its driver or a Python package is missing: exit status 2."""
+
+
+class CheckFailed(Exception):
+    """A check failed: exit status 1."""
+
+
+def say(line=""):
+    print(line, flush=True)
+
+
+# --- setup (as in watch_page.py) ----------------------------------------------------------
+
+def import_selenium():
+    """Import Selenium, starting again under .venv-browser's Python if this one lacks it."""
+    try:
+        import selenium  # noqa: F401
+        return
+    except ImportError:
+        pass
+    venv_python = BROWSER_VENV / "bin" / "python"
+    here = Path(sys.prefix).resolve()
+    if venv_python.exists() and here != BROWSER_VENV.resolve() and not os.environ.get("WEB_PAGE_REEXEC"):
+        os.environ["WEB_PAGE_REEXEC"] = "1"
+        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve())] + sys.argv[1:])
+    raise SetupError(f"the Python package selenium is not installed for {sys.executable}; {SETUP_HINT}, "
+                     f"then run this script with {venv_python}")
+
+
+def find_axe_js(explicit):
+    """The axe-core script bundled in the PyPI package (axe-selenium-python's layout)."""
+    if explicit:
+        path = Path(explicit)
+    else:
+        try:
+            import axe_selenium_python
+        except ImportError:
+            raise SetupError(f"the Python package that bundles axe-core (axe_selenium_python) is not installed; {SETUP_HINT}")
+        path = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        raise SetupError(f"axe-core's script is missing at {path}; {SETUP_HINT}")
+    return path.read_text(encoding="utf-8")
+
+
+def start_browser(args, profile):
+    for what, path, package in (("Chromium", args.chromium, "chromium"), ("ChromeDriver", args.chromedriver, "chromium-driver")):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise SetupError(f"{what} is not installed at {path} (Debian package {package}); {SETUP_HINT}")
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = args.chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile / 'user-data'}", f"--window-size={PHONE[0]},{PHONE[1]}",
+                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"):
+        options.add_argument(flag)
+    log = profile / "chromedriver.log"
+    service = Service(executable_path=args.chromedriver, log_output=str(log))
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except WebDriverException as e:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise SetupError(f"Chromium did not start through ChromeDriver: {first_line(e)}\n{tail}\n"
+                         "(chromium and chromium-driver must be the same version: "
+                         "`dpkg-query -W chromium chromium-driver`; `make setup-browser` installs both)")
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    # A phone's viewport, honouring <meta name="viewport"> as a phone's browser does.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
+    caps = driver.capabilities
+    say(f"browser: {caps.get('browserName')} {caps.get('browserVersion')}, "
+        f"chromedriver {caps.get('chrome', {}).get('chromedriverVersion', '?').split(' ')[0]}")
+    return driver
+
+
+def first_line(e):
+    text = getattr(e, "msg", None) or str(e)
+    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
+
+
+def setup_problem(e):
+    say(f"setup problem: {e}")
+    say("web page: not checked (setup problem)")
+    return 2
+
+
+# --- page checks --------------------------------------------------------------------------
+
+def open_page(driver, url):
+    from selenium.common.exceptions import WebDriverException
+    try:
+        driver.get(url)
+    except WebDriverException as e:
+        raise CheckFailed(f"the browser could not open {url}: {first_line(e)}")
+    status = driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0]; return n ? n.responseStatus : null;")
+    if not status:
+        err = driver.execute_script(
+            "if (!document.getElementById('main-frame-error') && !document.body.classList.contains('neterror')) return null;"
+            "const c = document.querySelector('.error-code'); return c ? c.textContent.trim() : 'a network error';")
+        if err:
+            raise CheckFailed(f"the browser could not open {url}: {err}")
+    if status and int(status) != 200:
+        raise CheckFailed(f"{url} answered HTTP {status}, not 200")
+    # The script is deferred: wait until it has run (it fills in the textarea's hint).
+    wait_for(driver, 15, "the page's script to run",
+             lambda: driver.execute_script("return document.readyState === 'complete'"))
+    return status
+
+
+def wait_for(driver, timeout, what, probe):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(POLL)
+
+
+def run_axe(driver, axe_js, label):
+    """axe-core on the open page, WCAG 2.0 and 2.1 A and AA only; returns the violations."""
+    driver.execute_script(axe_js)
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations", "incomplete"]}
+    out = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, arguments[0]).then(r => done({ok: true, version: axe.version,"
+        "  violations: r.violations, incomplete: r.incomplete.map(i => i.id)}),"
+        "  e => done({ok: false, error: String(e)}));", options)
+    if not out.get("ok"):
+        raise CheckFailed(f"axe-core failed on the {label} page: {out.get('error')}")
+    violations = out["violations"]
+    say(f"  axe-core {out['version']} ({', '.join(AXE_TAGS)}) on the {label} page: {len(violations)} violation(s)"
+        + (f"; needs review (not failures): {', '.join(out['incomplete'])}" if out["incomplete"] else ""))
+    for v in violations:
+        say(f"  VIOLATION {v['id']} [{v.get('impact') or '?'}]: {v['help']} ({v.get('helpUrl', '')})")
+        for node in v["nodes"]:
+            target = " ".join(json.dumps(t) if not isinstance(t, str) else t for t in node.get("target", []))
+            say(f"    at {target}")
+            for line in (node.get("failureSummary") or "").splitlines():
+                say(f"      {line.strip()}")
+    return violations
+
+
+def check_no_horizontal_scroll(driver, when):
+    m = driver.execute_script(
+        "return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth};")
+    say(f"  width {when}: scrollWidth {m['scroll']} px, innerWidth {m['inner']} px")
+    if m["inner"] > PHONE[0] + 1:
+        raise CheckFailed(f"the viewport is {m['inner']} px wide, not a phone's {PHONE[0]} px (the size did not apply)")
+    if m["scroll"] > m["inner"]:
+        raise CheckFailed(f"the page scrolls sideways {when}: scrollWidth {m['scroll']} px > innerWidth {m['inner']} px")
+
+
+# Describes the focused element: tag, type, role, and its text or label.
+ACTIVE_JS = """
+const a = document.activeElement;
+if (!a) return null;
+return {tag: a.tagName.toLowerCase(), type: a.getAttribute('type'), role: a.getAttribute('role'),
+        text: (a.tagName === 'SELECT' ? (a.selectedOptions[0] || {}).text || ''
+               : a.innerText || a.value || '').trim().slice(0, 80), id: a.id};
+"""
+
+
+def tab_until(driver, what, is_target, limit=10):
+    """Press TAB (to the focused element) until is_target(active) holds; at most `limit` times."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    seen = []
+    for _ in range(limit):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        active = driver.execute_script(ACTIVE_JS)
+        seen.append(describe_active(active))
+        if active and is_target(active):
+            return seen
+    raise CheckFailed(f"{limit} TAB presses did not reach {what}; focus went: {' -> '.join(seen)}")
+
+
+def describe_active(a):
+    if not a:
+        return "(nothing)"
+    name = a["tag"] + (f"[type={a['type']}]" if a.get("type") else "") + (f"#{a['id']}" if a.get("id") else "")
+    return name + (f" {a['text']!r}" if a.get("text") and a["tag"] != "textarea" else "")
+
+
+def is_textarea(a):
+    return a["tag"] == "textarea"
+
+
+def is_submit(a):
+    return a["tag"] == "button" and (a.get("type") in (None, "submit")) and a["text"] == "Make the video"
+
+
+def type_keys(driver, text):
+    from selenium.webdriver.common.action_chains import ActionChains
+    ActionChains(driver).send_keys(text).perform()
+
+
+def press(driver, key):
+    from selenium.webdriver.common.action_chains import ActionChains
+    ActionChains(driver).send_keys(key).perform()
+
+
+# Records every text the status region shows and whether the button was disabled, so a
+# short-lived state between two polls is not lost (the polling below records too).
+OBSERVE_JS = """
+const status = document.querySelector('[role="status"]');
+const button = Array.from(document.querySelectorAll('form button')).find(b => b.textContent.trim() === 'Make the video');
+window.__webPage = {texts: [], disabledSeen: false};
+if (status) new MutationObserver(() => {
+  const t = status.textContent.trim();
+  const list = window.__webPage.texts;
+  if (t && list[list.length - 1] !== t) list.push(t);
+}).observe(status, {childList: true, characterData: true, subtree: true});
+if (button) new MutationObserver(() => { if (button.disabled) window.__webPage.disabledSeen = true; })
+  .observe(button, {attributes: true, attributeFilter: ['disabled']});
+return {status: !!status, button: !!button, live: status ? status.getAttribute('aria-live') : null};
+"""
+
+STATE_JS = """
+const status = document.querySelector('[role="status"]');
+const alert = document.querySelector('[role="alert"]');
+const link = Array.from(document.querySelectorAll('a')).find(a => a.textContent.trim() === 'Watch your video' && a.offsetParent !== null);
+const button = Array.from(document.querySelectorAll('form button')).find(b => b.textContent.trim() === 'Make the video');
+const active = document.activeElement;
+return {
+  status: status ? status.textContent.trim() : null,
+  alert: alert ? alert.textContent.trim() : null,
+  alertFocused: !!(alert && active && (active === alert || alert.contains(active))),
+  link: link ? link.href : null,
+  buttonDisabled: button ? button.disabled : null,
+  observed: window.__webPage || null,
+};
+"""
+
+
+def check_empty_page(driver, axe_js, result, fail):
+    say("empty page")
+    check_no_horizontal_scroll(driver, "on the empty page")
+    violations = run_axe(driver, axe_js, "empty")
+    result["empty_violations"] = len(violations)
+    if violations:
+        fail("empty page", f"{len(violations)} accessibility violation(s): " + ", ".join(v["id"] for v in violations))
+
+
+def send_problem_by_keyboard(driver, problem):
+    """From the body, TAB to the textarea, type, TAB to the submit button, press ENTER."""
+    from selenium.webdriver.common.keys import Keys
+    driver.execute_script("if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0);")
+    path = tab_until(driver, "the textarea", is_textarea)
+    say(f"  keyboard: {' -> '.join(path)}")
+    type_keys(driver, problem)
+    typed = driver.execute_script("return document.activeElement.value")
+    if typed != problem:
+        raise CheckFailed(f"typing into the textarea gave {typed!r}, not {problem!r}")
+    path = tab_until(driver, "the \"Make the video\" button", is_submit)
+    say(f"  keyboard: textarea -> {' -> '.join(path)}, ENTER")
+    press(driver, Keys.ENTER)
+
+
+def follow_job(driver, args, result, fail):
+    say(f"job: {args.problem!r} sent with the keyboard")
+    observed = driver.execute_script(OBSERVE_JS)
+    if not observed["status"]:
+        raise CheckFailed('the page has no role="status" region')
+    if observed["live"] != "polite":
+        fail("status region", f"aria-live is {observed['live']!r}, not 'polite'")
+    send_problem_by_keyboard(driver, args.problem)
+
+    texts = []
+    start = time.monotonic()
+    deadline = start + args.timeout
+    last_said = None
+    while True:
+        s = driver.execute_script(STATE_JS)
+        if s["status"] and (not texts or texts[-1] != s["status"]):
+            texts.append(s["status"])
+        if s["status"] != last_said and s["status"]:
+            say(f"  {time.monotonic() - start:6.1f} s  status: {s['status']}")
+            last_said = s["status"]
+        if s["alert"]:
+            raise CheckFailed(f"the page shows an error instead of following the job: {s['alert']!r}")
+        if s["link"]:
+            break
+        if s["status"] and s["status"].split(":")[0].strip() in ("Failed", "Expired"):
+            raise CheckFailed(f"the job ended without a video: {s['status']!r}")
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"no \"Watch your video\" link within {args.timeout:g} s; status texts seen: {texts}")
+        time.sleep(POLL)
+    took = time.monotonic() - start
+    seen_by_observer = (s["observed"] or {}).get("texts") or []
+    result["link"] = s["link"]
+    result["status_texts"] = texts
+    say(f"  ready after {took:.1f} s; link: {s['link']}")
+    say(f"  status texts (polled every {POLL:g} s): {texts}")
+    say(f"  status texts (every change): {seen_by_observer}")
+    if not s["status"].startswith("Ready"):
+        fail("status region", f"the link appeared but the status says {s['status']!r}, not Ready")
+    if len(set(texts) | set(seen_by_observer)) < 2:
+        fail("status region", f"its text never changed while the job ran (seen: {texts})")
+    if not (s["observed"] or {}).get("disabledSeen"):
+        fail("submit button", "it was never disabled while the problem was being sent")
+    if s["buttonDisabled"]:
+        fail("submit button", "it is still disabled after the job was accepted")
+
+
+def check_result_page(driver, axe_js, result, fail):
+    say("page with the result")
+    check_no_horizontal_scroll(driver, "with the result shown")
+    violations = run_axe(driver, axe_js, "result")
+    result["result_violations"] = len(violations)
+    if violations:
+        fail("result page", f"{len(violations)} accessibility violation(s): " + ", ".join(v["id"] for v in violations))
+    recent = driver.execute_script(
+        "const h = Array.from(document.querySelectorAll('h2')).find(h => h.textContent.trim() === 'Your recent videos');"
+        "const s = h && h.closest('section');"
+        "return s && !s.hidden ? s.querySelectorAll('li').length : null;")
+    say(f"  recent videos: {'not shown' if recent is None else f'{recent} listed'}")
+
+
+def check_error(driver, result, fail):
+    from selenium.webdriver.common.keys import Keys
+    say(f"error: a too-short problem {SHORT_PROBLEM!r}")
+    textarea = driver.find_element("css selector", "textarea")
+    driver.execute_script("arguments[0].focus();", textarea)
+    # Clear it with the keyboard too: select all, delete.
+    press(driver, Keys.CONTROL + "a")
+    press(driver, Keys.DELETE)
+    if driver.execute_script("return arguments[0].value", textarea) != "":
+        driver.execute_script("arguments[0].value = '';", textarea)
+    type_keys(driver, SHORT_PROBLEM)
+    tab_until(driver, "the \"Make the video\" button", is_submit)
+    press(driver, Keys.ENTER)
+    def state_when(key):
+        def probe():
+            st = driver.execute_script(STATE_JS)
+            return st if st[key] else None
+        return probe
+
+    s = wait_for(driver, 30, 'an error in the role="alert" region', state_when("alert"))
+    result["error_message"] = s["alert"]
+    say(f"  alert: {s['alert']!r}")
+    try:
+        s = wait_for(driver, 5, "the focus to move to the error", state_when("alertFocused"))
+    except CheckFailed:
+        fail("error", "the focus did not move to the role=\"alert\" region; it is on "
+             + describe_active(driver.execute_script(ACTIVE_JS)))
+    else:
+        say(f"  focus: {describe_active(driver.execute_script(ACTIVE_JS))} (the alert region)")
+    if s["buttonDisabled"]:
+        fail("submit button", "it stays disabled after the error")
+
+
+# --- main ---------------------------------------------------------------------------------
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base", required=True, metavar="URL", help="the ingest server, http://HOST:PORT")
+    ap.add_argument("--problem", default="Solve 2x = 4", metavar="TEXT", help='the problem to send (default "Solve 2x = 4")')
+    ap.add_argument("--timeout", type=float, default=240.0, metavar="S", help="how long the job may take (default 240)")
+    ap.add_argument("--chromium", default="/usr/bin/chromium", help=argparse.SUPPRESS)
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver", help=argparse.SUPPRESS)
+    ap.add_argument("--axe-js", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.timeout <= 0:
+        ap.error("--timeout must be positive")
+    if len(args.problem) < 10:
+        ap.error("--problem must have at least 10 characters (the server refuses shorter ones)")
+    url = args.base.rstrip("/") + "/"
+
+    result = {}
+    failures = []
+
+    def fail(what, message):
+        failures.append(f"{what}: {message}")
+        say(f"  FAIL {what}: {message}")
+
+    try:
+        import_selenium()  # may start this script again under .venv-browser's Python
+    except SetupError as e:
+        return setup_problem(e)
+    # A test runner's SIGTERM ends the run through `finally`, so Chromium goes with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    profile = Path(tempfile.mkdtemp(prefix="web-page-"))
+    driver = None
+    try:
+        axe_js = find_axe_js(args.axe_js)
+        driver = start_browser(args, profile)
+        say(f"web page {url}")
+        # Each step needs the one before it: the first failure that breaks the flow ends it.
+        try:
+            status = open_page(driver, url)
+            say(f"  loaded: HTTP {status or '?'}, title {driver.title!r}")
+            check_empty_page(driver, axe_js, result, fail)
+            follow_job(driver, args, result, fail)
+            check_result_page(driver, axe_js, result, fail)
+            check_error(driver, result, fail)
+        except CheckFailed as e:
+            fail("web page", str(e))
+        except SetupError:
+            raise
+        except Exception as e:
+            fail("web page", f"the browser failed: {first_line(e)}")
+    except SetupError as e:
+        return setup_problem(e)
+    finally:
+        if driver is not None:
+            try:
+                driver.quit()
+            except Exception:
+                pass
+        shutil.rmtree(profile, ignore_errors=True)
+
+    say(json.dumps(result))
+    if failures:
+        say(f"web page: {len(failures)} check(s) failed")
+        for f in failures:
+            say(f"  - {f}")
+        return 1
+    say("web page: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,159 @@
+// Ingest's web side with real requests to the running daemon: Telegram updates
+// in the shapes of wire-formats §1.3 (secret, replays, commands, photos, groups,
+// emoji and right-to-left text, a 5,001-character problem), WhatsApp with Meta's
+// signature test vector, and the acknowledgement arriving at a fake Telegram.
+import Foundation
+import MathreelCore
+import MathreelHTTP
+import MathreelSpool
+import Testing
+import TestSupport
+
+struct WebSide {
+    let daemon: IngestDaemon
+    let telegram: FakeTelegram
+    static let secret = "s3cret-Zq3_lk-9aP0"
+    static let appSecret = "test_app_secret"
+
+    static func start(_ extra: [String: String] = [:]) async throws -> WebSide {
+        let telegram = try FakeTelegram()
+        let daemon = try IngestDaemon()
+        try await daemon.start(environment: ["TELEGRAM_SECRET_TOKEN": secret, "TELEGRAM_BOT_TOKEN": telegram.token,
+                                             "TELEGRAM_API_BASE": telegram.baseURL, "TELEGRAM_BOT_USERNAME": "MathVidBot",
+                                             "WHATSAPP_APP_SECRET": appSecret, "WHATSAPP_VERIFY_TOKEN": "vibecoding",
+                                             "MATHREEL_PYTHON": manimPython].merging(extra) { $1 })
+        return WebSide(daemon: daemon, telegram: telegram)
+    }
+
+    func post(_ path: String, _ body: String, headers: [(String, String)] = [("Content-Type", "application/json")]) async throws -> HTTPResponse {
+        try await HTTPClient().send(HTTPRequest(method: "POST", url: daemon.base + path, headers: headers, body: Array(body.utf8), timeout: 20))
+    }
+
+    func update(_ json: String, secret: String? = WebSide.secret) async throws -> HTTPResponse {
+        var headers = [("Content-Type", "application/json")]
+        if let secret { headers.append(("X-Telegram-Bot-Api-Secret-Token", secret)) }
+        return try await post("/webhook/telegram", json, headers: headers)
+    }
+
+    func jobs(_ place: Place = .codegen) -> [Job] {
+        ((try? daemon.spool.list(place)) ?? []).compactMap { daemon.spool.peek(place, $0) }.compactMap { try? Job.decode($0) }
+    }
+
+    static func message(_ updateID: Int64, text: String?, chat: Int64 = 123456789, type: String = "private", extra: String = "") -> String {
+        let t = text.map { ",\"text\":" + String(decoding: JSONValue.string($0).serialized(pretty: false), as: UTF8.self) } ?? ""
+        return """
+            {"update_id":\(updateID),
+            "message":{"message_id":42,"from":{"id":\(chat),"is_bot":false,"first_name":"Ana"},"chat":{"id":\(chat),"type":"\(type)"},"date":1767225600\(t)\(extra)}}
+            """
+    }
+}
+
+@Suite struct WebhookTests {
+    @Test(.timeLimit(.minutes(2)))
+    func telegramUpdatesBecomeOneJobEachAndTheAcknowledgementArrives() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        // Missing or wrong secret: 401 and no job.
+        #expect(try await w.update(WebSide.message(1, text: "Solve x^2-5x+6=0"), secret: nil).status == 401)
+        #expect(try await w.update(WebSide.message(1, text: "Solve x^2-5x+6=0"), secret: "wrong").status == 401)
+        #expect(w.jobs().isEmpty)
+        // An update with a 64-bit id, delivered twice: one job.
+        let id: Int64 = 9_007_199_254_740_993
+        #expect(try await w.update(WebSide.message(id, text: "Solve x^2-5x+6=0")).status == 200)
+        #expect(try await w.update(WebSide.message(id, text: "Solve x^2-5x+6=0")).status == 200)
+        let jobs = w.jobs()
+        try #require(jobs.count == 1, "\(jobs.map(\.id))")
+        #expect(jobs[0].problem == "Solve x^2-5x+6=0")
+        #expect(jobs[0].origin.channel == .telegram && jobs[0].origin.chatID == "123456789" && jobs[0].origin.messageID == "42")
+        // The acknowledgement reaches the Bot API, replying to the message.
+        let ack = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { $0.method == "sendmessage" && ($0.json?["text"]?.stringValue ?? "").contains("queued") } }
+        #expect(ack, "\(w.telegram.log.calls.map { $0.json ?? [:] })")
+        #expect(w.telegram.log.accepted.filter { ($0.json?["text"]?.stringValue ?? "").contains("queued") }.count == 1, "one acknowledgement for one job")
+        // Emoji and right-to-left text arrive as they were sent.
+        let rtl = "حل المعادلة x^2 - 4 = 0 🧮 please"
+        #expect(try await w.update(WebSide.message(2, text: rtl)).status == 200)
+        #expect(w.jobs().contains { $0.problem == rtl })
+        // Too long: answered in chat, no job, and no error status Telegram would resend.
+        #expect(try await w.update(WebSide.message(3, text: String(repeating: "x", count: 5001))).status == 200)
+        #expect(w.jobs().count == 2)
+        let told = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("too long") } }
+        #expect(told, "\(w.telegram.log.calls.compactMap { $0.json?["text"]?.stringValue })")
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func commandsPhotosEditsGroupsAndChannelPostsMakeNoStrayJobs() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        let updates = [
+            WebSide.message(10, text: "/start"),
+            WebSide.message(11, text: nil, extra: #","photo":[{"file_id":"AgAD","file_unique_id":"u","width":90,"height":90}]"#),
+            WebSide.message(12, text: nil, extra: #","sticker":{"file_id":"CAAD","file_unique_id":"s","type":"regular","width":512,"height":512,"is_animated":false,"is_video":false}"#),
+            #"{"update_id":13,"edited_message":{"message_id":42,"from":{"id":5,"is_bot":false,"first_name":"Ana"},"chat":{"id":5,"type":"private"},"date":1767225600,"edit_date":1767225660,"text":"Solve x^2-5x+4=0"}}"#,
+            WebSide.message(14, text: "Solve 2x + 3 = 7 for x", chat: -100123, type: "supergroup"),
+            #"{"update_id":15,"channel_post":{"message_id":7,"chat":{"id":-100999,"type":"channel","title":"News"},"date":1767225600,"text":"Solve x^2 = 9 please"}}"#,
+            WebSide.message(16, text: "/status"),
+            WebSide.message(17, text: "/history"),
+        ]
+        for u in updates { #expect(try await w.update(u).status == 200, "\(u)") }
+        #expect(w.jobs().isEmpty, "\(w.jobs().map { $0.problem ?? "" })")
+        // A group command addressed to the bot does make a job; the @name is dropped.
+        let addressed = WebSide.message(18, text: "/solve@MathVidBot x^2 - 9 = 0 for x", chat: -100123, type: "group",
+                                        extra: #","entities":[{"offset":0,"length":17,"type":"bot_command"}]"#)
+        #expect(try await w.update(addressed).status == 200)
+        #expect(w.jobs().map(\.problem) == ["x^2 - 9 = 0 for x"])
+        let help = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("Send me a math problem") } }
+        #expect(help)
+        let photo = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("can't read a photo") } }
+        #expect(photo)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func whatsAppIsVerifiedSignedAndDeduplicated() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        // The handshake: the challenge back for the right token, 403 for a wrong one.
+        let ok = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/webhook/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=vibecoding"))
+        #expect(ok.status == 200 && String(decoding: ok.body, as: UTF8.self) == "1158201444")
+        let bad = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/webhook/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope"))
+        #expect(bad.status == 403)
+        // The reference's test vector: these exact 434 bytes and their signature.
+        let body = #"{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],"messages":[{"from":"16505551234","id":"wamid.TEST1","timestamp":"1749416383","type":"text","text":{"body":"Solve x^2-5x+6=0"}}]},"field":"messages"}]}]}"#
+        #expect(body.utf8.count == 434)
+        let signature = "sha256=c582c806db5fd12acfa4626e38002ca55cdd9ac325a4e6e414264f4716995b32"
+        #expect(try await w.post("/webhook/whatsapp", body, headers: [("Content-Type", "application/json")]).status == 401)
+        #expect(try await w.post("/webhook/whatsapp", body, headers: [("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))]).status == 401)
+        #expect(w.jobs().isEmpty)
+        for _ in 0..<2 { #expect(try await w.post("/webhook/whatsapp", body, headers: [("X-Hub-Signature-256", signature)]).status == 200) }
+        let jobs = w.jobs()
+        #expect(jobs.count == 1 && jobs.first?.origin.chatID == "16505551234" && jobs.first?.origin.channel == .whatsapp)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func theAPIAnswersInItsJSONShapeAndOnlyTheOwnerSeesAJob() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        let r = try await w.post("/api/v1/jobs", #"{"problem_text":"Differentiate x^3 sin(x)"}"#)
+        #expect(r.status == 202)
+        let o = try #require(r.json?.objectValue)
+        let id = try #require(o["job_id"]?.stringValue), sid = try #require(o["session_id"]?.stringValue)
+        #expect(w.jobs().map(\.id) == [id])
+        let mine = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(id)?session_id=\(sid)"))
+        #expect(mine.status == 200 && mine.json?.objectValue?["status"]?.stringValue == "queued")
+        let theirs = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(id)?session_id=\(Token.make().text)"))
+        #expect(theirs.status == 404)
+        // Bad input: each gets 4xx with a code and a message that says what to fix.
+        let cases: [(String, [(String, String)], Int, String)] = [
+            (#"{"problem_text":"x"}"#, [("Content-Type", "application/json")], 400, "too short"),
+            (#"{"problem_text":"#, [("Content-Type", "application/json")], 400, "line 1"),
+            (#"["a"]"#, [("Content-Type", "application/json")], 400, "JSON object"),
+            (#"problem_text=hi"#, [("Content-Type", "application/x-www-form-urlencoded")], 415, "application/json"),
+            ("{\"problem_text\":\"" + String(repeating: "a", count: 1 << 20) + "\"}", [("Content-Type", "application/json")], 413, "1 MB"),
+        ]
+        for (body, headers, status, words) in cases {
+            let e = try await w.post("/api/v1/jobs", body, headers: headers)
+            let message = e.json?.objectValue?["error"]?.objectValue?["message"]?.stringValue ?? ""
+            #expect(e.status == status && message.contains(words), "\(e.status) \(message)")
+        }
+        #expect(w.jobs().count == 1)
+    }
+}

@@ -46,10 +46,11 @@ let package = Package(
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
         .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
         .target(name: "MathreelChat", dependencies: ["MathreelHTTP"], path: "Shared/Chat", swiftSettings: swiftSettings),
+        .target(name: "MathreelWeb", dependencies: ["MathreelDaemon", .product(name: "Hummingbird", package: "hummingbird")], path: "Shared/Web", swiftSettings: swiftSettings),
         .target(name: "MathreelSessions", dependencies: ["MathreelSQLite", "MathreelSpool"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
-        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", .product(name: "Hummingbird", package: "hummingbird")], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
+        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", "MathreelWeb"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
         .target(name: "JanitorService", dependencies: ["MathreelDaemon", "MathreelSessions"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
@@ -61,7 +62,7 @@ let package = Package(
                 resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
 
-        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSQLite", .product(name: "Hummingbird", package: "hummingbird")],
+        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSQLite", "MathreelWeb"],
                 path: "Services/Deliver/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-deliver", dependencies: ["DeliverService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
 

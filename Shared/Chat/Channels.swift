@@ -78,7 +78,7 @@ public struct Channels: Sendable {
     // MARK: Telegram
 
     public func telegramJSON(_ m: Message, chat: String) -> JSONValue {
-        var o: JSONObject = ["chat_id": Channels.chatID(chat), "text": .string(Channels.clip(m.text, 4000)),
+        var o: JSONObject = ["chat_id": Channels.chatID(chat), "text": .string(m.text.clipped(to: 4000)),
                              "link_preview_options": .object(["is_disabled": .bool(true)])]
         if let reply = m.replyTo, let id = Int64(reply) {
             o["reply_parameters"] = .object(["message_id": .int(id), "allow_sending_without_reply": .bool(true)])
@@ -118,7 +118,7 @@ public struct Channels: Sendable {
 
     public func whatsappText(_ text: String, to chat: String) -> JSONValue {
         .object(["messaging_product": .string("whatsapp"), "recipient_type": .string("individual"), "to": .string(Channels.phone(chat)),
-                 "type": .string("text"), "text": .object(["preview_url": .bool(false), "body": .string(Channels.clip(text, 4000))])])
+                 "type": .string("text"), "text": .object(["preview_url": .bool(false), "body": .string(text.clipped(to: 4000))])])
     }
 
     /// With the `+`: without it, WhatsApp prepends the business's own country code.
@@ -156,10 +156,6 @@ public struct Channels: Sendable {
     public static let whatsappRetryable: Set<Int> = [1, 2, 4, 80007, 130429, 131000, 131016, 131056]
 
     // MARK: Words
-
-    public static func clip(_ text: String, _ limit: Int) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
-    }
 
     /// A transport error without the bot token that Telegram's URLs carry.
     public static func redact(_ error: any Error, _ secret: String?) -> String {

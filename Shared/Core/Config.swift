@@ -69,6 +69,8 @@ public struct Config: Sendable {
     /// Send the video file itself on Telegram and WhatsApp (MATHREEL_DELIVER_INLINE).
     public var deliverInline = false
     public var environment: [String: String]
+    /// Where delivery stores videos until they are watched: `<state>/videos/<id>.<ext>`.
+    public var videosPath: String { state + "/videos" }
     /// The Python of the Manim environment (MATHREEL_PYTHON).
     public var python: String
 
@@ -95,12 +97,15 @@ public struct Config: Sendable {
         try seconds("MATHREEL_QUARANTINE_TTL_S", \.quarantine)
         try seconds("MATHREEL_RENDER_TIMEOUT_S", \.renderTimeout)
         try seconds("MATHREEL_TMP_TTL_S", \.tmpDebris)
-        if let raw = env["MATHREEL_MIN_FREE_BYTES"], !raw.isEmpty {
-            guard let v = Int64(raw), v >= 0 else {
-                throw ConfigError(description: "MATHREEL_MIN_FREE_BYTES must be a whole number of bytes; got '\(raw)'")
+        func whole(_ key: String, _ range: ClosedRange<Int64>, _ unit: String = "") throws -> Int64? {
+            guard let raw = env[key], !raw.isEmpty else { return nil }
+            guard let v = Int64(raw), range.contains(v) else {
+                let allowed = range.upperBound == .max ? "\(range.lowerBound) or more" : "from \(range.lowerBound) to \(range.upperBound)"
+                throw ConfigError(description: "\(key) must be a whole number\(unit), \(allowed); got '\(raw)'")
             }
-            minFreeBytes = v
+            return v
         }
+        if let v = try whole("MATHREEL_MIN_FREE_BYTES", 0...Int64.max, " of bytes") { minFreeBytes = v }
         if let raw = env["MATHREEL_DEFAULT_QUALITY"], !raw.isEmpty {
             guard let q = Quality(rawValue: raw) else {
                 throw ConfigError(description: "MATHREEL_DEFAULT_QUALITY must be one of low, medium, high; got '\(raw)'")
@@ -113,14 +118,6 @@ public struct Config: Sendable {
                 throw ConfigError(description: "MATHREEL_JANITOR_INTERVAL_S must be a positive number of seconds; got '\(raw)'")
             }
             janitorInterval = v
-        }
-        func whole(_ key: String, _ range: ClosedRange<Int64>, _ unit: String = "") throws -> Int64? {
-            guard let raw = env[key], !raw.isEmpty else { return nil }
-            guard let v = Int64(raw), range.contains(v) else {
-                let upper = range.upperBound == .max ? " or more" : " to \(range.upperBound)"
-                throw ConfigError(description: "\(key) must be a whole number\(unit) from \(range.lowerBound)\(upper); got '\(raw)'")
-            }
-            return v
         }
         if let v = try whole("MATHREEL_MAX_REPAIRS", 0...10) { maxRepairs = Int(v) }
         if let v = try whole("MATHREEL_MAX_VIDEO_BYTES", 1...Int64.max, " of bytes") { maxVideoBytes = v }

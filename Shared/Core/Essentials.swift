@@ -8,6 +8,11 @@
 #endif
 
 extension String {
+    /// At most `limit` characters, an ellipsis marking a cut (chat messages, captions, history).
+    public func clipped(to limit: Int) -> String {
+        count <= limit ? self : String(prefix(limit - 1)) + "…"
+    }
+
     /// Without leading or trailing whitespace and newlines: the scalars Foundation's
     /// `.whitespacesAndNewlines` trims, i.e. Unicode White_Space plus U+200B.
     public func trimmed() -> String {

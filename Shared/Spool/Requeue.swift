@@ -20,11 +20,13 @@ public struct FoundJob: Sendable {
 }
 
 extension Spool {
-    /// Finds a job by id, retrying a few times across the instant of a rename.
+    /// Finds a job by id. A rename can carry the file past the directory scan or away
+    /// between locating and reading it: one more scan, or a short wait, covers that.
+    /// An id found nowhere twice is absent, answered at once (webhooks ask for every update).
     public func find(_ id: String) -> FoundJob? {
         for attempt in 0..<10 {
-            if attempt > 0 { usleep(20_000) }
-            guard let place = locate(id) else { continue }
+            if attempt > 0 { usleep(5_000) }
+            guard let place = locate(id) ?? locate(id) else { return nil }
             let name = FileName(id + ".json")
             guard let bytes = peek(place, name) else { continue }
             let object = (try? JSONValue.parse(bytes))?.objectValue

@@ -26,7 +26,6 @@ it starts itself again with that one.
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import sys
@@ -34,99 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BROWSER_VENV = REPO / ".venv-browser"
-SETUP_HINT = "install them with `make setup-browser` (Debian packages chromium and chromium-driver, and .venv-browser with Tests/Browser/requirements.txt)"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+from browserkit import CheckFailed, SetupError, find_axe_js, first_line, import_selenium, open_page, run_axe, say, start_browser
+
 PHONE = (390, 844)
 POLL = 0.2
 SHORT_PROBLEM = "1+1"  # under the 10-character minimum: the server answers 400
 
 
-class SetupError(Exception):
-    """The browser, its driver or a Python package is missing: exit status 2."""
-
-
-class CheckFailed(Exception):
-    """A check failed: exit status 1."""
-
-
-def say(line=""):
-    print(line, flush=True)
-
-
 # --- setup (as in watch_page.py) ----------------------------------------------------------
-
-def import_selenium():
-    """Import Selenium, starting again under .venv-browser's Python if this one lacks it."""
-    try:
-        import selenium  # noqa: F401
-        return
-    except ImportError:
-        pass
-    venv_python = BROWSER_VENV / "bin" / "python"
-    here = Path(sys.prefix).resolve()
-    if venv_python.exists() and here != BROWSER_VENV.resolve() and not os.environ.get("WEB_PAGE_REEXEC"):
-        os.environ["WEB_PAGE_REEXEC"] = "1"
-        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve())] + sys.argv[1:])
-    raise SetupError(f"the Python package selenium is not installed for {sys.executable}; {SETUP_HINT}, "
-                     f"then run this script with {venv_python}")
-
-
-def find_axe_js(explicit):
-    """The axe-core script bundled in the PyPI package (axe-selenium-python's layout)."""
-    if explicit:
-        path = Path(explicit)
-    else:
-        try:
-            import axe_selenium_python
-        except ImportError:
-            raise SetupError(f"the Python package that bundles axe-core (axe_selenium_python) is not installed; {SETUP_HINT}")
-        path = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.is_file():
-        raise SetupError(f"axe-core's script is missing at {path}; {SETUP_HINT}")
-    return path.read_text(encoding="utf-8")
-
-
-def start_browser(args, profile):
-    for what, path, package in (("Chromium", args.chromium, "chromium"), ("ChromeDriver", args.chromedriver, "chromium-driver")):
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise SetupError(f"{what} is not installed at {path} (Debian package {package}); {SETUP_HINT}")
-    from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = args.chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 f"--user-data-dir={profile / 'user-data'}", f"--window-size={PHONE[0]},{PHONE[1]}",
-                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"):
-        options.add_argument(flag)
-    log = profile / "chromedriver.log"
-    service = Service(executable_path=args.chromedriver, log_output=str(log))
-    try:
-        driver = webdriver.Chrome(service=service, options=options)
-    except WebDriverException as e:
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise SetupError(f"Chromium did not start through ChromeDriver: {first_line(e)}\n{tail}\n"
-                         "(chromium and chromium-driver must be the same version: "
-                         "`dpkg-query -W chromium chromium-driver`; `make setup-browser` installs both)")
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    # A phone's viewport, honouring <meta name="viewport"> as a phone's browser does.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
-    caps = driver.capabilities
-    say(f"browser: {caps.get('browserName')} {caps.get('browserVersion')}, "
-        f"chromedriver {caps.get('chrome', {}).get('chromedriverVersion', '?').split(' ')[0]}")
-    return driver
-
-
-def first_line(e):
-    text = getattr(e, "msg", None) or str(e)
-    return text.strip().splitlines()[0] if text.strip() else type(e).__name__
-
 
 def setup_problem(e):
     say(f"setup problem: {e}")
@@ -136,23 +50,11 @@ def setup_problem(e):
 
 # --- page checks --------------------------------------------------------------------------
 
-def open_page(driver, url):
-    from selenium.common.exceptions import WebDriverException
-    try:
-        driver.get(url)
-    except WebDriverException as e:
-        raise CheckFailed(f"the browser could not open {url}: {first_line(e)}")
-    status = driver.execute_script(
-        "const n = performance.getEntriesByType('navigation')[0]; return n ? n.responseStatus : null;")
-    if not status:
-        err = driver.execute_script(
-            "if (!document.getElementById('main-frame-error') && !document.body.classList.contains('neterror')) return null;"
-            "const c = document.querySelector('.error-code'); return c ? c.textContent.trim() : 'a network error';")
-        if err:
-            raise CheckFailed(f"the browser could not open {url}: {err}")
+def open_form(driver, url):
+    """The page, answered 200, with its deferred script run (it fills in the textarea's hint)."""
+    status = open_page(driver, url)
     if status and int(status) != 200:
         raise CheckFailed(f"{url} answered HTTP {status}, not 200")
-    # The script is deferred: wait until it has run (it fills in the textarea's hint).
     wait_for(driver, 15, "the page's script to run",
              lambda: driver.execute_script("return document.readyState === 'complete'"))
     return status
@@ -167,30 +69,6 @@ def wait_for(driver, timeout, what, probe):
         if time.monotonic() > deadline:
             raise CheckFailed(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(POLL)
-
-
-def run_axe(driver, axe_js, label):
-    """axe-core on the open page, WCAG 2.0 and 2.1 A and AA only; returns the violations."""
-    driver.execute_script(axe_js)
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations", "incomplete"]}
-    out = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, arguments[0]).then(r => done({ok: true, version: axe.version,"
-        "  violations: r.violations, incomplete: r.incomplete.map(i => i.id)}),"
-        "  e => done({ok: false, error: String(e)}));", options)
-    if not out.get("ok"):
-        raise CheckFailed(f"axe-core failed on the {label} page: {out.get('error')}")
-    violations = out["violations"]
-    say(f"  axe-core {out['version']} ({', '.join(AXE_TAGS)}) on the {label} page: {len(violations)} violation(s)"
-        + (f"; needs review (not failures): {', '.join(out['incomplete'])}" if out["incomplete"] else ""))
-    for v in violations:
-        say(f"  VIOLATION {v['id']} [{v.get('impact') or '?'}]: {v['help']} ({v.get('helpUrl', '')})")
-        for node in v["nodes"]:
-            target = " ".join(json.dumps(t) if not isinstance(t, str) else t for t in node.get("target", []))
-            say(f"    at {target}")
-            for line in (node.get("failureSummary") or "").splitlines():
-                say(f"      {line.strip()}")
-    return violations
 
 
 def check_no_horizontal_scroll(driver, when):
@@ -437,11 +315,14 @@ def main(argv):
     driver = None
     try:
         axe_js = find_axe_js(args.axe_js)
-        driver = start_browser(args, profile)
+        driver = start_browser(args, profile, window=PHONE)
+        # A phone's viewport, honouring <meta name="viewport"> as a phone's browser does.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 2, "mobile": True})
         say(f"web page {url}")
         # Each step needs the one before it: the first failure that breaks the flow ends it.
         try:
-            status = open_page(driver, url)
+            status = open_form(driver, url)
             say(f"  loaded: HTTP {status or '?'}, title {driver.title!r}")
             check_empty_page(driver, axe_js, result, fail)
             follow_job(driver, args, result, fail)

@@ -108,6 +108,30 @@ struct WebSide {
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func forgetDeletesTheHistoryAndAVideoStillWaiting() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        #expect(try await w.update(WebSide.message(20, text: "Solve x^2 - 4 = 0")).status == 200)
+        let job = try #require(w.jobs().first)
+        // As if it had been rendered and delivered: in ready/, its video in the state's store.
+        let spool = w.daemon.spool
+        guard case .claimed(let claim) = spool.claim(FileName(job.id + ".json"), from: .codegen) else { Issue.record("no claim"); return }
+        try claim.handOn(job, to: .ready)
+        let videos = w.daemon.dir.state + "/videos"
+        try FileManager.default.createDirectory(atPath: videos, withIntermediateDirectories: true)
+        try PlainFile.write(Array("mp4".utf8), to: videos + "/\(job.id).mp4")
+        #expect(try await w.update(WebSide.message(21, text: "/forget")).status == 200)
+        let told = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("deleted your history") } }
+        #expect(told, "\(w.telegram.log.calls.compactMap { $0.json?["text"]?.stringValue })")
+        #expect(!FileManager.default.fileExists(atPath: videos + "/\(job.id).mp4"), "the waiting video is deleted")
+        let failed = spool.peek(.failed, FileName(job.id + ".json")).flatMap { try? Job.decode($0) }
+        #expect(failed?.error?.code == "cancelled")
+        #expect(try await w.update(WebSide.message(22, text: "/history")).status == 200)
+        let empty = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("no jobs yet") } }
+        #expect(empty, "the history is gone")
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func whatsAppIsVerifiedSignedAndDeduplicated() async throws {
         let w = try await WebSide.start()
         defer { w.telegram.stop() }

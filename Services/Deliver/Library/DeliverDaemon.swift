@@ -2,12 +2,12 @@
 // (Hummingbird, on MATHREEL_DELIVERY_ADDR), the messenger, the failed/ watcher and
 // the link timers, run as services of one group with graceful shutdown.
 // READY=1 comes once the loop has scanned, the site listens and failed/ was read.
-import Hummingbird
 import Logging
 import MathreelChat
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelWeb
 import NIOCore
 import NIOPosix
 
@@ -21,8 +21,8 @@ public enum DeliverDaemon {
     public static func run(config: Config) async throws {
         let logger = Logger(label: "deliver")
         let spool = try Spool(root: config.spool)
-        guard Spool.makeDirectoriesIfMissing(config.state + "/videos") else {
-            throw SpoolError("create \(config.state)/videos (check MATHREEL_STATE and its permissions)")
+        guard Spool.makeDirectoriesIfMissing(config.videosPath) else {
+            throw SpoolError("create \(config.videosPath) (check MATHREEL_STATE and its permissions)")
         }
         let store = try LinkStore(state: config.state)
         let ledger = AccessLedger(spool: spool, store: store, logger: logger, settle: config.lifetimes.accessSettle)
@@ -34,14 +34,8 @@ public enum DeliverDaemon {
         let address = config.deliveryAddress
         let readiness = Readiness(parts: 3, status: "deliver serving links at \(config.publicURL)", logger: logger)
         let site = WatchSite(store: store, spool: spool, ledger: ledger, videos: deliverer.videos, ready: config.lifetimes.ready, logger: logger)
-        let app = Application(
-            router: site.router(),
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
-            onServerRunning: { channel in
-                logger.info("watch site listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "public_url": "\(config.publicURL)"])
-                readiness.partReady()
-            },
-            logger: logger)
+        let app = WebServer.application(router: site.router(), address: address, readiness: readiness, what: "watch site", logger: logger,
+                                         metadata: ["public_url": "\(config.publicURL)"])
         for channel in [Channel.telegram, .whatsapp] {
             if let missing = channels.missingSettings(channel) {
                 logger.info("\(channel.rawValue) notices are off", metadata: ["reason": "\(missing)"])

@@ -17,7 +17,7 @@ public struct Deliverer: Sendable {
 
     public init(spool: Spool, config: Config, store: LinkStore, logger: Logger) {
         self.spool = spool; self.config = config; self.store = store; self.logger = logger
-        videos = PlainFile.absolute(config.state) + "/videos"
+        videos = PlainFile.absolute(config.videosPath)
     }
 
     public func loop() -> WorkerLoop {

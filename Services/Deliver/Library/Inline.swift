@@ -40,7 +40,7 @@ struct InlineSender {
     /// nil when the file cannot go inline on this channel (the link goes instead).
     func send(_ job: Job, file path: String, chat: String) async -> SendResult? {
         guard job.options.format == .mp4, let size = PlainFile.regularSize(path) else { return nil }
-        let caption = Channels.clip(job.problem ?? "Your animation", 900)
+        let caption = (job.problem ?? "Your animation").clipped(to: 900)
         switch job.origin.channel {
         case .telegram:
             guard size <= InlineSender.telegramLimit, let token = channels.settings.telegramToken,

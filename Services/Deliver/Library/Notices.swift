@@ -17,14 +17,14 @@ public enum Notices {
 
     /// The words of a ready notice.
     static func ready(_ job: Job, url: String, ready: Double) -> Message {
-        let what = job.problem.map { "“\(Channels.clip($0, 200))”" } ?? "your animation"
+        let what = job.problem.map { "“\($0.clipped(to: 200))”" } ?? "your animation"
         return Message(text: "✅ Your video for \(what) is ready:\n\(url)\n\nThe link works once: the video is deleted as soon as it has been watched or downloaded, and after \(Lifetimes.words(ready)) if it is not used.",
                        button: ("▶️ Watch", url, nil), replyTo: job.origin.messageID)
     }
 
     /// The words of a failure notice, with the way to try again on that channel.
     static func failed(_ job: Job) -> Message {
-        let what = job.problem.map { "“\(Channels.clip($0, 200))”" } ?? "your animation"
+        let what = job.problem.map { "“\($0.clipped(to: 200))”" } ?? "your animation"
         let why = job.error?.message ?? "It stopped without a reason."
         let head = job.status == .expired ? "⌛ No video for \(what)." : "❌ No video for \(what)."
         let retry = job.origin.channel == .telegram ? "Send /retry or tap the button to try again." : "Reply /retry to try again."

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import MathreelCore
 import MathreelSpool
+import MathreelWeb
 
 public struct WatchSite: Sendable {
     let store: LinkStore
@@ -19,9 +20,12 @@ public struct WatchSite: Sendable {
         self.store = store; self.spool = spool; self.ledger = ledger; self.videos = videos; self.ready = ready; self.logger = logger
     }
 
+    /// The watch page has no script; its video, poster and captions come from this site.
+    static let policy = "default-src 'none'; media-src 'self'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
-        router.add(middleware: SecurityHeaders())
+        router.add(middleware: SecurityHeaders(htmlPolicy: WatchSite.policy))
         router.get("/v/:token") { _, context in self.page(context.parameters.get("token")) }
         router.get("/v/:token/video") { request, context in try await self.video(request, context, attachment: false) }
         router.get("/v/:token/download") { request, context in try await self.video(request, context, attachment: true) }
@@ -128,20 +132,5 @@ public struct WatchSite: Sendable {
         guard let name = link[keyPath: field], let size = PlainFile.regularSize(videos + "/" + name), size <= 4 << 20,
               let bytes = try? PlainFile.read(videos + "/" + name) else { return html(.notFound, Pages.notFound) }
         return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-}
-
-/// Headers every answer carries: a one-time link must not be cached, sniffed,
-/// framed or leaked through a Referer.
-struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var response = try await next(request, context)
-        response.headers[.cacheControl] = "no-store"
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPFields.Element.Name("Referrer-Policy")!] = "no-referrer"
-        if response.headers[.contentType]?.hasPrefix("text/html") == true {
-            response.headers[.contentSecurityPolicy] = "default-src 'none'; media-src 'self'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-        }
-        return response
     }
 }

@@ -27,7 +27,7 @@ enum ChatRequest: Equatable {
     case retry(String?)
     case forget
 
-    /// Reads a message; `bot` is the bot's own @name, whose suffix a group command may carry.
+    /// Reads a message; a group command's `@name` suffix is dropped.
     static func parse(_ raw: String) -> ChatRequest {
         let text = raw.trimmed()
         if let code = fenced(text) { return .code(code) }
@@ -62,6 +62,8 @@ struct ChatDesk: Sendable {
     let spool: Spool
     let sessions: SessionStore
     let replies: Replies
+    /// `<state>/videos`, for /forget.
+    let videosPath: String
     let logger: Logger
 
     static let help = """
@@ -81,33 +83,38 @@ struct ChatDesk: Sendable {
         switch request {
         case .help:
             answer = ChatDesk.help
-        case .problem(let text), .code(let text):
-            let kind: JobKind = request == .code(text) ? .code : .problem
-            if text.isEmpty {
-                answer = kind == .code ? "Put the Manim source after /code." : ChatDesk.help
-                break
-            }
-            var s = Submission(person: m.person, channel: channel, kind: kind, text: text)
-            s.chatID = m.chat; s.messageID = m.messageID; s.dedupeKey = m.dedupeKey
-            do {
-                let (job, duplicate) = try await intake.submit(s)
-                if duplicate { return }  // it was answered when it was taken
-                answer = "Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready."
-            } catch {
-                answer = error.message + (error.retryAfter.map { _ in "" } ?? "")
-            }
+        case .problem(let text):
+            guard !text.isEmpty else { answer = ChatDesk.help; break }
+            guard let said = await submit(m, .problem, text, channel: channel) else { return }
+            answer = said
+        case .code(let text):
+            guard !text.isEmpty else { answer = "Put the Manim source after /code."; break }
+            guard let said = await submit(m, .code, text, channel: channel) else { return }
+            answer = said
         case .status(let wanted):
             answer = status(m.person, wanted)
         case .history:
             let jobs = (try? sessions.history(m.person, limit: 10)) ?? []
             answer = jobs.isEmpty ? "You have no jobs yet. Send a problem to start one."
-                : "Your recent jobs:\n" + jobs.map { "• \($0.jobID.prefix(8)) \(describe(spool.find($0.jobID))): \(Intake.clip($0.summary, 60))" }.joined(separator: "\n")
+                : "Your recent jobs:\n" + jobs.map { "• \($0.jobID.prefix(8)) \(describe(spool.find($0.jobID))): \($0.summary.clipped(to: 60))" }.joined(separator: "\n")
         case .retry(let wanted):
             answer = retry(m.person, wanted)
         case .forget:
             answer = forget(m.person)
         }
         replies.send(Message(text: answer, replyTo: m.messageID), on: channel, to: m.chat)
+    }
+
+    /// What to say about new work; nil for a delivery already answered when it was first taken.
+    func submit(_ m: ChatMessage, _ kind: JobKind, _ text: String, channel: Channel) async -> String? {
+        var s = Submission(person: m.person, channel: channel, kind: kind, text: text)
+        s.chatID = m.chat; s.messageID = m.messageID; s.dedupeKey = m.dedupeKey
+        do {
+            let (job, duplicate) = try await intake.submit(s)
+            return duplicate ? nil : "Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready."
+        } catch {
+            return error.message
+        }
     }
 
     func describe(_ found: FoundJob?) -> String {
@@ -150,15 +157,23 @@ struct ChatDesk: Sendable {
         }
     }
 
-    /// Deletes the session and history, and cancels any video still waiting to be watched.
+    /// Deletes the session and history, and any video still waiting to be watched (its
+    /// job ends as `cancelled`, which kills the link).
     func forget(_ person: Person) -> String {
         let ids = (try? sessions.forget(person)) ?? []
+        let videos = VideoIndex(path: videosPath)
         var cancelled = 0
         for id in ids where spool.locate(id) == .ready {
-            if case .claimed(let claim) = spool.claim(FileName(id + ".json"), from: .ready), let job = try? claim.job() {
-                if (try? claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled, message: "Deleted at your request (/forget)."), by: "ingest")) != nil {
-                    cancelled += 1
-                }
+            guard case .claimed(let claim) = spool.claim(FileName(id + ".json"), from: .ready) else { continue }
+            guard let job = try? claim.job() else { try? claim.putBack(); continue }
+            // Video first, as the janitor does: a crash after this leaves a job whose link is dead, never a kept video.
+            _ = spool.deleteVideo(of: id, videos)
+            do {
+                try claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled, message: "Deleted at your request (/forget)."), by: "ingest")
+                cancelled += 1
+            } catch {
+                logger.error("could not cancel a forgotten job; recovery will finish it", metadata: ["job_id": "\(id)", "error": "\(error)"])
+                claim.finish()
             }
         }
         logger.info("session forgotten", metadata: ["person": "\(person)", "jobs": "\(ids.count)", "videos_cancelled": "\(cancelled)"])

@@ -20,6 +20,9 @@ public struct FileIngest: Sendable {
         name.jobID != nil ? name : FileName(JobID.make() + ".json")
     }
 
+    /// Why code from a person is refused, on every channel.
+    static let directCodeOff = "This server does not accept Manim code from people (MATHREEL_DIRECT_CODE=off). Send the math problem as text instead."
+
     public func step(_ claim: Claim) -> Outcome {
         var id = claim.name.jobID ?? JobID.make()
         var notes: [String] = []
@@ -41,7 +44,7 @@ public struct FileIngest: Sendable {
         job.record(.queued, by: "ingest", note: (["accepted from \(job.origin.channel.rawValue)\(from)"] + notes).joined(separator: "; "))
         if job.kind == .code && !config.directCode {
             return .fail(job, JobError(stage: "ingest", code: ErrorCode.codeRejected,
-                                       message: "This server does not accept Manim code from people (MATHREEL_DIRECT_CODE=off). Send the math problem as text instead."))
+                                       message: FileIngest.directCodeOff))
         }
         return .handOn(job, to: job.kind == .problem ? .codegen : .render)
     }

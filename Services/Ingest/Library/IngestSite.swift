@@ -3,10 +3,12 @@
 // error is `{"error": {"code", "message"}}`; bodies stop at 1 MB (413).
 import Hummingbird
 import Logging
+import MathreelChat
 import MathreelCheck
 import MathreelCore
 import MathreelSessions
 import MathreelSpool
+import MathreelWeb
 import Synchronization
 
 public struct IngestSite: Sendable {
@@ -22,8 +24,12 @@ public struct IngestSite: Sendable {
     let replay: ReplayGuard
     let logger: Logger
 
+    /// The page's script is its own file (/app.js), so no inline script is allowed.
+    static let policy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: SecurityHeaders(htmlPolicy: IngestSite.policy))
         router.add(middleware: Measured(metrics: metrics))
         router.post("/webhook/telegram") { request, context in try await self.telegramUpdate(request, context) }
         router.get("/webhook/whatsapp") { request, _ in self.whatsappVerify(request) }
@@ -45,10 +51,9 @@ public struct IngestSite: Sendable {
 
     // MARK: Answers
 
-    static func field(_ name: String) -> HTTPFields.Element.Name { HTTPFields.Element.Name(name)! }
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue, headers extra: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.serialized(pretty: false))))
     }
@@ -64,11 +69,7 @@ public struct IngestSite: Sendable {
     }
 
     static func page(_ text: String, type: String) -> Response {
-        var headers: HTTPFields = [.contentType: type, .xContentTypeOptions: "nosniff"]
-        if type.hasPrefix("text/html") {
-            headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The body, at most 1 MB.
@@ -101,7 +102,7 @@ public struct IngestSite: Sendable {
     // MARK: Webhooks
 
     func telegramUpdate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        guard telegram.authentic(request.headers[IngestSite.field("X-Telegram-Bot-Api-Secret-Token")]) else {
+        guard telegram.authentic(request.headers[WebServer.field("X-Telegram-Bot-Api-Secret-Token")]) else {
             metrics.rejected("bad_secret")
             return IngestSite.error(401, "unauthorized", "The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.")
         }
@@ -124,7 +125,7 @@ public struct IngestSite: Sendable {
     func whatsappNotification(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let bytes: [UInt8]
         do { bytes = try await body(request) } catch { return IngestSite.error(error) }
-        guard whatsapp.authentic(request.headers[IngestSite.field("X-Hub-Signature-256")], body: bytes) else {
+        guard whatsapp.authentic(request.headers[WebServer.field("X-Hub-Signature-256")], body: bytes) else {
             metrics.rejected("bad_signature")
             return IngestSite.error(401, "unauthorized", "The X-Hub-Signature-256 header is missing or does not match the body.")
         }
@@ -135,10 +136,9 @@ public struct IngestSite: Sendable {
     // MARK: API
 
     /// The caller's session: the one it sent, or a new one.
-    func session(_ given: String?) -> (id: String, person: Person, new: Bool) {
-        if let given, Token(parsing: given[...]) != nil { return (given, Person.web(session: given), false) }
-        let id = Token.make().text
-        return (id, Person.web(session: id), true)
+    func session(_ given: String?) -> (id: String, person: Person) {
+        let id = given.flatMap { Token(parsing: $0[...]) }?.text ?? Token.make().text
+        return (id, Person.web(session: id))
     }
 
     func submit(_ request: Request, _ context: BasicRequestContext, kind: JobKind) async throws -> Response {
@@ -149,11 +149,11 @@ public struct IngestSite: Sendable {
             guard let text = o[field]?.stringValue else {
                 throw Refusal(status: 400, code: "invalid_job", message: "`\(field)` is missing or not text.")
             }
-            let (sid, person, _) = session(o["session_id"]?.stringValue)
+            let (sid, person) = session(o["session_id"]?.stringValue)
             var s = Submission(person: person, channel: signed ? .api : .web, kind: kind, text: text)
             s.options = o["options"]
             s.sessionID = person.id
-            s.correlationID = request.headers[IngestSite.field("X-Correlation-Id")].map { String($0.prefix(128)) }
+            s.correlationID = request.headers[WebServer.field("X-Correlation-Id")].map { String($0.prefix(128)) }
             try? sessions.touch(person)
             let (job, _) = try await intake.submit(s)
             metrics.accepted(s.channel)
@@ -171,11 +171,11 @@ public struct IngestSite: Sendable {
     /// A signed server-to-server request (MATHREEL_API_SECRET): true when signed and good;
     /// a bad, old or replayed signature is refused.
     func verifySignature(_ request: Request) async throws(Refusal) -> Bool {
-        guard let signature = request.headers[IngestSite.field("X-Signature")] else { return false }
+        guard let signature = request.headers[WebServer.field("X-Signature")] else { return false }
         guard let secret = apiSecret, !secret.isEmpty else {
             throw Refusal(status: 401, code: "unauthorized", message: "This server takes no signed requests (MATHREEL_API_SECRET is not set).")
         }
-        guard let stamp = request.headers[IngestSite.field("X-Timestamp")], let ms = Int64(stamp) else {
+        guard let stamp = request.headers[WebServer.field("X-Timestamp")], let ms = Int64(stamp) else {
             throw Refusal(status: 401, code: "unauthorized", message: "X-Timestamp must be the time in epoch milliseconds.")
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -254,6 +254,24 @@ public struct IngestSite: Sendable {
             "disk": .object(["free_bytes": DiskGuard.freeBytes(spool).map { .int($0) } ?? .null, "refusing": .bool(disk != nil)]),
         ]
         return IngestSite.json(.ok, .object(body))
+    }
+}
+
+extension IngestSite {
+    public init(config: Config, spool: Spool, sessions: SessionStore, logger: Logger) throws {
+        let env = config.environment
+        func value(_ key: String) -> String? { env[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let intake = try Intake(spool: spool, sessions: sessions, config: config, logger: logger)
+        let desk = ChatDesk(intake: intake, spool: spool, sessions: sessions,
+                            replies: Replies(channels: Channels(settings: ChannelSettings(environment: env)), logger: logger),
+                            videosPath: config.videosPath, logger: logger)
+        self.init(intake: intake,
+                  telegram: TelegramWebhook(secret: value("TELEGRAM_SECRET_TOKEN"), desk: desk, sessions: sessions,
+                                            botName: value("TELEGRAM_BOT_USERNAME").map { $0.hasPrefix("@") ? String($0.dropFirst()) : $0 }, logger: logger),
+                  whatsapp: WhatsAppWebhook(appSecret: value("WHATSAPP_APP_SECRET"), verifyToken: value("WHATSAPP_VERIFY_TOKEN"), desk: desk,
+                                            sessions: sessions, logger: logger),
+                  spool: spool, sessions: sessions, checker: StaticChecker(config: config), metrics: Metrics(),
+                  apiSecret: value("MATHREEL_API_SECRET"), replay: ReplayGuard(), logger: logger)
     }
 }
 
@@ -339,6 +357,6 @@ extension IngestSite {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: body)
     }
 }

@@ -57,8 +57,7 @@ public struct Intake: Sendable {
         if let wait = limiter.take(s.person) { throw limiter.refusal(after: wait) }
         if let refusal = pressure.check() { throw refusal }
         if s.kind == .code && !config.directCode {
-            throw Refusal(status: 403, code: "code_rejected",
-                          message: "This server does not accept Manim code from people (MATHREEL_DIRECT_CODE=off). Send the math problem as text instead.")
+            throw Refusal(status: 403, code: ErrorCode.codeRejected, message: FileIngest.directCodeOff)
         }
         let id = s.dedupeKey.map { JobID.derived(from: salt + $0) } ?? JobID.make()
         var o: JSONObject = [s.kind == .problem ? "problem" : "code": .string(s.text)]
@@ -90,7 +89,7 @@ public struct Intake: Sendable {
         do {
             if let key = s.dedupeKey { try sessions.take(key, jobID: id) }
             try sessions.record(s.person, job: SessionJob(jobID: id, createdAt: Date().timeIntervalSince1970, kind: job.kind.rawValue,
-                                                          summary: Intake.clip(s.text, 1000)))
+                                                          summary: s.text.clipped(to: 1000)))
         } catch {
             // The job is durable and will run; only its place in the history is lost.
             logger.warning("could not record the job in the session", metadata: ["job_id": "\(id)", "error": "\(error)"])
@@ -112,8 +111,6 @@ public struct Intake: Sendable {
         let text = problems.joined(separator: "; ")
         return text.prefix(1).uppercased() + text.dropFirst() + (text.hasSuffix(".") ? "" : ".")
     }
-
-    static func clip(_ text: String, _ limit: Int) -> String { text.count <= limit ? text : String(text.prefix(limit - 1)) + "…" }
 }
 
 enum FollowUp {

@@ -1,7 +1,8 @@
 // Limits: what keeps one person or a flood from starving everyone else. A token
 // bucket per person (MATHREEL_RATE_LIMIT_PER_HOUR, _BURST), and back-pressure:
-// no new work while the disk marker is up or the queues before rendering hold
-// more than MATHREEL_MAX_QUEUED jobs. Refusals carry a Retry-After.
+// no new work while the queues before rendering hold more than
+// MATHREEL_MAX_QUEUED jobs (the disk marker is the spool's own check). Refusals
+// carry a Retry-After.
 import MathreelCore
 import MathreelSessions
 import MathreelSpool
@@ -66,11 +67,9 @@ public final class BackPressure: Sendable {
         return d
     }
 
-    /// A refusal while new work cannot be taken; nil when it can.
+    /// A refusal while the queues are too deep; nil when new work can be taken. The disk
+    /// marker is not read here: publishing checks it (`Spool.submit`) and intake passes its refusal on.
     public func check() -> Refusal? {
-        if let reason = DiskGuard.raisedReason(spool) {
-            return Refusal(status: 503, code: "disk_full", message: reason, retryAfter: 300)
-        }
         if depth() >= bound {
             return Refusal(status: 503, code: "busy",
                            message: "The server has more work queued than it can start now. Try again in a minute.", retryAfter: 60)

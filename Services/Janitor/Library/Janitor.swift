@@ -58,7 +58,7 @@ public struct Janitor: Sendable {
 
     var lifetimes: Lifetimes { config.lifetimes }
     /// Where delivery stores videos: `<state>/videos/<id>.<ext>`.
-    public var videosPath: String { config.state + "/videos" }
+    public var videosPath: String { config.videosPath }
 
     // MARK: One sweep
 
@@ -124,14 +124,7 @@ public struct Janitor: Sendable {
 
     /// Deletes artifacts/<id>/ and every `<state>/videos/<id>.*`, logging each.
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
-        var out: [Deletion] = []
-        if spool.artifactsInfo(FileName(id)) != nil, spool.removeArtifacts(id) {
-            out.append(logged(Deletion(path: "artifacts/\(id)", jobID: id, reason: reason)))
-        }
-        for name in videos.take(id) where videos.directory?.remove(name) == true {
-            out.append(logged(Deletion(path: "\(videosPath)/\(name)", jobID: id, reason: reason)))
-        }
-        return out
+        spool.deleteVideo(of: id, videos).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
     }
 
     // MARK: Queues: expired after the queued lifetime
@@ -293,29 +286,5 @@ public struct Janitor: Sendable {
         case .render: "rendering"
         case .deliver: "delivery"
         }
-    }
-}
-
-/// The state's videos/, listed at most once per pass (on first use), by the job id
-/// before the first dot.
-final class VideoIndex {
-    let path: String
-    private(set) var directory: PlainDirectory?
-    private var byID: [String: [FileName]]?
-
-    init(path: String) { self.path = path }
-
-    /// The entries `<id>.*`, handed out once.
-    func take(_ id: String) -> [FileName] {
-        if byID == nil {
-            var index: [String: [FileName]] = [:]
-            directory = PlainDirectory(path: path)
-            for name in directory?.list() ?? [] {
-                guard let s = name.string, let dot = s.firstIndex(of: "."), dot != s.startIndex else { continue }
-                index[String(s[..<dot]), default: []].append(name)
-            }
-            byID = index
-        }
-        return byID?.removeValue(forKey: id) ?? []
     }
 }

@@ -1,0 +1,37 @@
+// StoredVideos: deleting a job's video wherever it is kept (its artifacts/<id>/
+// in the spool, `<state>/videos/<id>.*` once delivered). The janitor deletes on
+// its timetable and after a watch; ingest deletes on a person's /forget.
+
+/// The state's videos/ (`<state>/videos/<id>.<ext>`), listed at most once (on first
+/// use) and indexed by the job id before the first dot.
+public final class VideoIndex {
+    public let path: String
+    private(set) var directory: PlainDirectory?
+    private var byID: [String: [FileName]]?
+
+    public init(path: String) { self.path = path }
+
+    /// The entries `<id>.*`, handed out once.
+    public func take(_ id: String) -> [FileName] {
+        if byID == nil {
+            var index: [String: [FileName]] = [:]
+            directory = PlainDirectory(path: path)
+            for name in directory?.list() ?? [] {
+                guard let s = name.string, let dot = s.firstIndex(of: "."), dot != s.startIndex else { continue }
+                index[String(s[..<dot]), default: []].append(name)
+            }
+            byID = index
+        }
+        return byID?.removeValue(forKey: id) ?? []
+    }
+}
+
+extension Spool {
+    /// Deletes artifacts/<id>/ and every `<id>.*` in `videos`; returns the paths removed.
+    public func deleteVideo(of id: String, _ videos: VideoIndex) -> [String] {
+        var out: [String] = []
+        if artifactsInfo(FileName(id)) != nil, removeArtifacts(id) { out.append("artifacts/\(id)") }
+        for name in videos.take(id) where videos.directory?.remove(name) == true { out.append("\(videos.path)/\(name)") }
+        return out
+    }
+}

@@ -72,13 +72,13 @@ let package = Package(
 
         // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.
         .executableTarget(name: "mathreel-testworker", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tests/TestWorker", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", "MathreelHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", "MathreelHTTP", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
 
         .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
         .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
-        .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
+        .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService", "MathreelSessions"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
         .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
         .testTarget(name: "CodegenTests", dependencies: ["TestSupport", "CodegenService"], path: "Tests/CodegenTests", swiftSettings: swiftSettings),

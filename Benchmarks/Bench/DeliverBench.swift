@@ -149,12 +149,21 @@ func wrk(_ url: String, under root: String) async throws -> Double? {
 
 /// nginx serving the same file (sendfile on), for comparison; nil without nginx.
 func startNginx(serving file: String, under root: String) async throws -> (url: String, process: ChildProcess)? {
+    let www = root + "/nginx/www"
+    guard let nginx = try await startNginx(under: root, server: "root \(www);") else { return nil }
+    try PlainFile.copy(file, to: www + "/video.mp4")
+    chmod(www + "/video.mp4", 0o644)
+    return (nginx.base + "/video.mp4", nginx.process)
+}
+
+/// nginx on a loopback port with one server block's directives; nil without nginx.
+/// Its access log is <root>/nginx/access.log.
+func startNginx(under root: String, server: String) async throws -> (base: String, process: ChildProcess)? {
     guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") else { return nil }
     let port = Int.random(in: 40_000..<50_000)
     let prefix = root + "/nginx"
     try FileManager.default.createDirectory(atPath: prefix + "/www", withIntermediateDirectories: true)
-    try PlainFile.copy(file, to: prefix + "/www/video.mp4")
-    chmod(root, 0o755); chmod(prefix, 0o755); chmod(prefix + "/www", 0o755); chmod(prefix + "/www/video.mp4", 0o644)
+    chmod(root, 0o755); chmod(prefix, 0o755); chmod(prefix + "/www", 0o755)
     try PlainFile.write(Array("""
         daemon off; worker_processes auto; pid \(prefix)/nginx.pid; error_log \(prefix)/error.log;
         events { worker_connections 256; }
@@ -162,7 +171,7 @@ func startNginx(serving file: String, under root: String) async throws -> (url: 
           access_log off; sendfile on; tcp_nopush on; default_type video/mp4;
           client_body_temp_path \(prefix)/tmp; proxy_temp_path \(prefix)/tmp; fastcgi_temp_path \(prefix)/tmp;
           uwsgi_temp_path \(prefix)/tmp; scgi_temp_path \(prefix)/tmp;
-          server { listen 127.0.0.1:\(port); root \(prefix)/www; }
+          server { listen 127.0.0.1:\(port); \(server) }
         }
         """.utf8), to: prefix + "/nginx.conf")
     let devnull = open("/dev/null", O_WRONLY)
@@ -170,5 +179,5 @@ func startNginx(serving file: String, under root: String) async throws -> (url: 
     let nginx = try ChildProcess(path: "/usr/sbin/nginx", arguments: ["-c", prefix + "/nginx.conf", "-p", prefix],
                                  environment: ProcessInfo.processInfo.environment, stdout: devnull, stderr: devnull, newSession: true)
     try await Task.sleep(for: .seconds(1))
-    return ("http://127.0.0.1:\(port)/video.mp4", nginx)
+    return ("http://127.0.0.1:\(port)", nginx)
 }

@@ -1,7 +1,9 @@
 // libcurl's easy interface behind one call (see CCurl.h). No redirects are
 // followed, and nothing is retried here: the provider chain is the only retry
 // loop. libcurl (and the TLS libraries it brings, several MB) is loaded on the
-// first request, so a daemon that makes none stays small.
+// first request, so a daemon that makes none stays small. Each thread keeps one
+// handle, reset between requests, so its open connections (and TLS sessions) to
+// the Bot API, the Graph API or a provider are reused.
 #include "CCurl.h"
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -16,12 +18,16 @@ static struct {
     CURLcode (*easy_perform)(CURL *);
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
     const char *(*easy_strerror)(CURLcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
 } api;
 static int loaded;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_key_t handle_key;
+
+static void drop_handle(void *c) { api.easy_cleanup(c); }
 
 static void load(void) {
     void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -32,11 +38,13 @@ static void load(void) {
     *(void **)&api.easy_perform = dlsym(h, "curl_easy_perform");
     *(void **)&api.easy_getinfo = dlsym(h, "curl_easy_getinfo");
     *(void **)&api.easy_cleanup = dlsym(h, "curl_easy_cleanup");
+    *(void **)&api.easy_reset = dlsym(h, "curl_easy_reset");
     *(void **)&api.easy_strerror = dlsym(h, "curl_easy_strerror");
     *(void **)&api.slist_append = dlsym(h, "curl_slist_append");
     *(void **)&api.slist_free_all = dlsym(h, "curl_slist_free_all");
     if (!api.global_init || !api.easy_init || !api.easy_setopt || !api.easy_perform || !api.easy_getinfo ||
-        !api.easy_cleanup || !api.easy_strerror || !api.slist_append || !api.slist_free_all) return;
+        !api.easy_cleanup || !api.easy_reset || !api.easy_strerror || !api.slist_append || !api.slist_free_all) return;
+    if (pthread_key_create(&handle_key, drop_handle) != 0) return;
     api.global_init(CURL_GLOBAL_DEFAULT);
     loaded = 1;
 }
@@ -84,8 +92,12 @@ int mr_http_perform(const char *method, const char *url, const char *const *head
         out->curl_code = -1;
         return -1;
     }
-    CURL *c = api.easy_init();
-    if (!c) { strcpy(out->error, "curl_easy_init failed"); out->curl_code = -1; return -1; }
+    CURL *c = pthread_getspecific(handle_key);
+    if (!c) {
+        c = api.easy_init();
+        if (!c) { strcpy(out->error, "curl_easy_init failed"); out->curl_code = -1; return -1; }
+        pthread_setspecific(handle_key, c);
+    }
     buffer b = {0}, h = {0};
     b.max = max_body;
     h.max = 256 * 1024;
@@ -124,8 +136,9 @@ int mr_http_perform(const char *method, const char *url, const char *const *head
     api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     out->body = b.data; out->body_len = b.len;
     out->headers = (char *)h.data; out->headers_len = h.len;
+    // Options go, live connections stay; nothing points into this call's memory afterwards.
+    api.easy_reset(c);
     api.slist_free_all(list);
-    api.easy_cleanup(c);
     return rc == CURLE_OK ? 0 : -1;
 }
 

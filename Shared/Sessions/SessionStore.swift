@@ -5,6 +5,7 @@
 // A web session's id is never stored: its SHA-256 is the key.
 import MathreelCore
 import MathreelSQLite
+import MathreelSpool
 import Synchronization
 
 /// Who asked: a Telegram chat, a WhatsApp number, or a web or API session (by its hash).
@@ -45,12 +46,17 @@ public final class SessionStore: Sendable {
 
     public init(state: String) throws {
         path = state + "/sessions.sqlite"
+        guard Spool.makeDirectoriesIfMissing(state) else {
+            throw SpoolError("create \(state) (check MATHREEL_STATE and its permissions)")
+        }
         let db = try Database(path: path)
         // NORMAL is enough here: a lost last transaction only forgets a dedupe key whose
-        // job is still found by its derived id, or a history line.
+        // job is still found by its derived id, or a history line. Lookups are by key:
+        // a 512 KB page cache (not the default 2 MB) keeps ingest's memory small under load.
         try db.execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
+            PRAGMA cache_size=-512;
             CREATE TABLE IF NOT EXISTS sessions(
               key TEXT PRIMARY KEY, created_at REAL NOT NULL, last_seen REAL NOT NULL,
               submissions INTEGER NOT NULL DEFAULT 0, successes INTEGER NOT NULL DEFAULT 0);
@@ -59,6 +65,7 @@ public final class SessionStore: Sendable {
               PRIMARY KEY(key, job_id));
             CREATE INDEX IF NOT EXISTS history_job ON history(job_id);
             CREATE TABLE IF NOT EXISTS taken(key TEXT PRIMARY KEY, job_id TEXT, at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS counted(job_id TEXT PRIMARY KEY, at REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         self.db = Mutex(db)
@@ -131,9 +138,28 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Counts a delivered job for the session that asked for it (the janitor, on `done/`).
-    public func succeeded(jobID: String) throws {
-        try query("UPDATE sessions SET successes = successes + 1 WHERE key IN (SELECT key FROM history WHERE job_id = ?)", [.text(jobID)])
+    /// Counts delivered jobs for the sessions that asked for them (the janitor, on `done/`).
+    /// Each job counts once, however often the janitor sees it; returns how many were new.
+    @discardableResult
+    public func succeeded(jobIDs: [String], now: Double = Date().timeIntervalSince1970) throws -> Int {
+        guard !jobIDs.isEmpty else { return 0 }
+        return try db.withLock { db in
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                var new = 0
+                for id in jobIDs {
+                    _ = try db.query("INSERT OR IGNORE INTO counted(job_id, at) VALUES(?, ?)", [.text(id), .real(now)])
+                    guard try db.query("SELECT changes()").first?[0] == "1" else { continue }
+                    new += 1
+                    _ = try db.query("UPDATE sessions SET successes = successes + 1 WHERE key IN (SELECT key FROM history WHERE job_id = ?)", [.text(id)])
+                }
+                try db.execute("COMMIT")
+                return new
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
     }
 
     /// Deletes sessions idle since `before` with their history; returns how many.
@@ -163,9 +189,11 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Forgets update keys older than `before` (platforms stop retrying after 7 days).
-    public func pruneTaken(before: Double) throws {
+    /// Forgets update keys and counted deliveries older than `before` (platforms stop
+    /// retrying after 7 days; done/ keeps a job 7 days).
+    public func prune(before: Double) throws {
         try query("DELETE FROM taken WHERE at < ?", [.real(before)])
+        try query("DELETE FROM counted WHERE at < ?", [.real(before)])
     }
 
     // MARK: This installation's secret

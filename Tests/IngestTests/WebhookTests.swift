@@ -15,9 +15,11 @@ struct WebSide {
     static let secret = "s3cret-Zq3_lk-9aP0"
     static let appSecret = "test_app_secret"
 
-    static func start(_ extra: [String: String] = [:]) async throws -> WebSide {
+    /// `prepare` sees the spool before the daemon starts.
+    static func start(_ extra: [String: String] = [:], prepare: (Spool) throws -> Void = { _ in }) async throws -> WebSide {
         let telegram = try FakeTelegram()
         let daemon = try IngestDaemon()
+        try prepare(daemon.spool)
         try await daemon.start(environment: ["TELEGRAM_SECRET_TOKEN": secret, "TELEGRAM_BOT_TOKEN": telegram.token,
                                              "TELEGRAM_API_BASE": telegram.baseURL, "TELEGRAM_BOT_USERNAME": "MathVidBot",
                                              "WHATSAPP_APP_SECRET": appSecret, "WHATSAPP_VERIFY_TOKEN": "vibecoding",

@@ -6,6 +6,7 @@ import JanitorService
 import Logging
 import MathreelCore
 import MathreelDaemon
+import MathreelSessions
 import MathreelSpool
 import TestSupport
 import Testing
@@ -297,6 +298,33 @@ func write(_ path: String, _ text: String = "x") throws {
     #expect(DiskGuard.raisedReason(high.spool) == nil)
     try high.spool.submit(job)
     #expect(high.exists(.incoming, job.id))
+}
+
+@Test func idleSessionsExpireAndADeliveryCountsOnceForItsSession() throws {
+    let f = try Fixture(["MATHREEL_SESSION_TTL_S": "60"])
+    let sessions = try SessionStore(state: f.dir.state)
+    let now = Date().timeIntervalSince1970
+    let idle = Person(channel: .telegram, id: "111"), active = Person(channel: .web, id: "abc")
+    try sessions.touch(idle, now: now - 120)
+    try sessions.record(idle, job: SessionJob(jobID: JobID.make(), createdAt: now - 120, kind: "problem", summary: "old"))
+    try sessions.touch(idle, now: now - 120)
+    let job = try f.job(in: .done)
+    try sessions.record(active, job: SessionJob(jobID: job.id, createdAt: now - 30, kind: "problem", summary: "Solve x^2 - 5x + 6 = 0"))
+    try sessions.take("telegram:update:1", jobID: nil, now: now - 30 * 86_400)
+    try sessions.take("telegram:update:2", jobID: nil, now: now)
+
+    // The watcher sees the job arrive; a sweep (the backstop) sees it again: one success.
+    f.janitor.videosAccessed([FileName(job.id + ".json")])
+    let report = f.janitor.sweep(now: now)
+    #expect(report.sessionsExpired == 1)
+    #expect(try sessions.session(idle) == nil && sessions.history(idle).isEmpty, "the idle session and its history are gone")
+    #expect(try sessions.session(active)?.successes == 1)
+    #expect(try sessions.history(active).map(\.jobID) == [job.id])
+    #expect(try sessions.taken("telegram:update:1") == nil, "update keys older than the platforms' retries are forgotten")
+    #expect(try sessions.taken("telegram:update:2") == "")
+    #expect(f.logs.lines.contains { $0.message == "sessions expired" && $0.metadata["count"] == "1" })
+    // A later activity keeps a session: nothing more expires.
+    #expect(f.janitor.sweep(now: now + 20).sessionsExpired == 0)
 }
 
 @Test func lifetimesAreSaidInWords() {

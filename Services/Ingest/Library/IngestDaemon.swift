@@ -12,9 +12,6 @@ public enum IngestDaemon {
     public static func run(config: Config) async throws {
         let logger = Logger(label: "ingest")
         let spool = try Spool(root: config.spool)
-        guard Spool.makeDirectoriesIfMissing(config.state) else {
-            throw SpoolError("create \(config.state) (check MATHREEL_STATE and its permissions)")
-        }
         let sessions = try SessionStore(state: config.state)
         let files = FileIngest(spool: spool, config: config, logger: logger)
         let site = try IngestSite(config: config, spool: spool, sessions: sessions, logger: logger)

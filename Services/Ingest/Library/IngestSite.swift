@@ -296,12 +296,12 @@ enum JobView {
 
 /// Signatures seen in the last 5 minutes (older ones are refused by their timestamp).
 final class ReplayGuard: Sendable {
-    private let seen = Mutex<[String: Double]>([:])
+    private let seen = Mutex(PrunedDictionary<Double>(floor: 10_000))
     func first(_ signature: String, now: Double) -> Bool {
         seen.withLock { s in
-            if s.count > 10_000 { s = s.filter { now - $0.value < 600 } }
-            if s[signature] != nil { return false }
-            s[signature] = now
+            s.prune { now - $0 < 600 }
+            if s.entries[signature] != nil { return false }
+            s.entries[signature] = now
             return true
         }
     }

@@ -23,7 +23,7 @@ public final class RateLimiter: Sendable {
     struct Bucket { var tokens: Double; var at: Double }
     let perSecond: Double
     let burst: Double
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Mutex(PrunedDictionary<Bucket>(floor: 50_000))
 
     public init(perHour: Int, burst: Int) {
         perSecond = Double(perHour) / 3600; self.burst = Double(burst)
@@ -32,13 +32,13 @@ public final class RateLimiter: Sendable {
     /// Takes one token for `person`; when none is left, the seconds until one is.
     public func take(_ person: Person, now: Double = Date().timeIntervalSince1970) -> Int? {
         buckets.withLock { all in
-            var b = all[person.key] ?? Bucket(tokens: burst, at: now)
+            var b = all.entries[person.key] ?? Bucket(tokens: burst, at: now)
             b.tokens = min(burst, b.tokens + max(0, now - b.at) * perSecond)
             b.at = now
             defer {
-                all[person.key] = b
-                // Full buckets carry no information: drop them so memory follows the active people.
-                if all.count > 50_000 { all = all.filter { $0.value.tokens + (now - $0.value.at) * perSecond < burst } }
+                all.entries[person.key] = b
+                // Full buckets carry no information: dropped, memory follows the active people.
+                all.prune { $0.tokens + (now - $0.at) * perSecond < burst }
             }
             if b.tokens >= 1 { b.tokens -= 1; return nil }
             return Int(((1 - b.tokens) / perSecond).rounded(.up))
@@ -75,5 +75,21 @@ public final class BackPressure: Sendable {
                            message: "The server has more work queued than it can start now. Try again in a minute.", retryAfter: 60)
         }
         return nil
+    }
+}
+
+/// A table that drops stale entries only once it has doubled since the last pass, so
+/// the pass costs O(1) per insert however many entries stay live.
+struct PrunedDictionary<Value> {
+    var entries: [String: Value] = [:]
+    private let floor: Int
+    private var nextPass: Int
+
+    init(floor: Int) { self.floor = floor; nextPass = floor }
+
+    mutating func prune(keeping live: (Value) -> Bool) {
+        guard entries.count > nextPass else { return }
+        entries = entries.filter { live($0.value) }
+        nextPass = max(floor, entries.count * 2)
     }
 }

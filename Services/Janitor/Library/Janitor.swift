@@ -1,8 +1,10 @@
-// Janitor: applies every lifetime of SPEC §4 to every spool directory, deletes a
-// job's video the moment the job reaches done/, recovers orphan claims and keeps
-// the disk guard in step with free space. One sweep is one call, for tests.
+// Janitor: applies every lifetime of SPEC §4 to every spool directory and to the
+// sessions, deletes a job's video the moment the job reaches done/ (and counts the
+// success for its session), recovers orphan claims and keeps the disk guard in
+// step with free space. One sweep is one call, for tests.
 import Logging
 import MathreelCore
+import MathreelSessions
 import MathreelSpool
 
 /// Why something was deleted; the word goes into the log line's `reason`.
@@ -41,7 +43,9 @@ public struct SweepReport: Sendable {
     public var deletions: [Deletion] = []
     /// Whether the disk guard is up after the sweep, and whether this sweep changed it.
     public var disk: (raised: Bool, changed: Bool) = (false, false)
-    public var isEmpty: Bool { recovered.isEmpty && expired.isEmpty && deletions.isEmpty && !disk.changed }
+    /// Sessions idle past their lifetime, deleted with their history.
+    public var sessionsExpired = 0
+    public var isEmpty: Bool { recovered.isEmpty && expired.isEmpty && deletions.isEmpty && !disk.changed && sessionsExpired == 0 }
 }
 
 public struct Janitor: Sendable {
@@ -52,8 +56,15 @@ public struct Janitor: Sendable {
     /// may create it a moment before the job file is published).
     public var orphanArtifactAge: Double = 600
 
+    /// `<state>/sessions.sqlite`, shared with ingest; nil when it cannot be opened (logged).
+    let sessions: SessionStore?
+
     public init(spool: Spool, config: Config, logger: Logger) {
         self.spool = spool; self.config = config; self.logger = logger
+        do { sessions = try SessionStore(state: config.state) } catch {
+            sessions = nil
+            logger.error("cannot open the sessions database; sessions will not expire", metadata: ["state": "\(config.state)", "error": "\(error)"])
+        }
     }
 
     var lifetimes: Lifetimes { config.lifetimes }
@@ -79,15 +90,17 @@ public struct Janitor: Sendable {
         expireReady(now: now, into: &report)
         let videos = VideoIndex(path: videosPath)
         // Backstop for the done/ watcher: no video outlives its job's arrival in done/.
-        for name in names(in: .done) { if let id = jobID(in: .done, name) { report.deletions += deleteVideo(of: id, reason: .videoAccessed, videos) } }
+        report.deletions += delivered(names(in: .done), videos)
         removeFinished(.done, ttl: lifetimes.done, reason: .doneExpired, now: now, videos: videos, into: &report)
         removeFinished(.failed, ttl: lifetimes.failed, reason: .failedExpired, now: now, videos: videos, into: &report)
         sweepQuarantine(now: now, into: &report)
         sweepTmp(now: now, into: &report)
         sweepArtifacts(now: now, into: &report)
+        sweepSessions(now: now, into: &report)
         if !report.isEmpty {
             logger.info("swept", metadata: ["recovered": "\(report.recovered.count)", "expired": "\(report.expired.count)",
-                                            "deleted": "\(report.deletions.count)", "disk_guard": "\(report.disk.raised ? "raised" : "lowered")"])
+                                            "deleted": "\(report.deletions.count)", "sessions_expired": "\(report.sessionsExpired)",
+                                            "disk_guard": "\(report.disk.raised ? "raised" : "lowered")"])
         }
         return report
     }
@@ -113,11 +126,19 @@ public struct Janitor: Sendable {
     /// Deletes the videos of jobs that just arrived in done/ (the watcher's batches).
     @discardableResult
     public func videosAccessed(_ names: [FileName]) -> [Deletion] {
-        let videos = VideoIndex(path: videosPath)
-        var out: [Deletion] = []
+        delivered(names, VideoIndex(path: videosPath))
+    }
+
+    /// Jobs in done/: each video goes, and each success counts once for its session.
+    func delivered(_ names: [FileName], _ videos: VideoIndex) -> [Deletion] {
+        var out: [Deletion] = [], ids: [String] = []
         for name in names where !name.isIgnored {
             guard let id = jobID(in: .done, name) else { continue }
+            ids.append(id)
             out += deleteVideo(of: id, reason: .videoAccessed, videos)
+        }
+        do { try sessions?.succeeded(jobIDs: ids) } catch {
+            logger.warning("could not count deliveries in the sessions", metadata: ["jobs": "\(ids.count)", "error": "\(error)"])
         }
         return out
     }
@@ -125,6 +146,20 @@ public struct Janitor: Sendable {
     /// Deletes artifacts/<id>/ and every `<state>/videos/<id>.*`, logging each.
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
         spool.deleteVideo(of: id, videos).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
+    }
+
+    // MARK: Sessions: expired after MATHREEL_SESSION_TTL_S without activity
+
+    private func sweepSessions(now: Double, into report: inout SweepReport) {
+        guard let sessions else { return }
+        do {
+            report.sessionsExpired = try sessions.expire(idleSince: now - lifetimes.session)
+            if report.sessionsExpired > 0 { logger.info("sessions expired", metadata: ["count": "\(report.sessionsExpired)", "reason": "session_idle"]) }
+            // Update keys outlive the platforms' retries (days); counted deliveries outlive done/.
+            try sessions.prune(before: now - max(8 * 86_400, lifetimes.done + 86_400))
+        } catch {
+            logger.warning("could not expire sessions", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: Queues: expired after the queued lifetime

@@ -19,7 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No default traits: "FullFoundation" links libFoundation and ICU (about 8 MB resident
+        // per web daemon) for date-formatted URL-encoded forms, which we never decode.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // Shared libraries: everything two daemons need lives here, once.
@@ -75,7 +77,7 @@ let package = Package(
         .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", "MathreelHTTP", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
 
         .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
-        .testTarget(name: "CoreTests", dependencies: ["MathreelCore"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CoreTests", dependencies: ["MathreelCore", "TestSupport"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
         .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
         .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService", "MathreelSessions"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),

@@ -11,11 +11,13 @@ import MathreelDaemon
 import MathreelSpool
 import TestSupport
 
-func runIngestBench(binDir: String) async throws {
-    print("Webhooks: Telegram updates posted by wrk (2 threads x 16 connections, 10 s), each a new job published durably")
+func runIngestBench(binDir: String, under dir: String) async throws {
+    print("")
+    print("Webhooks: Telegram updates posted by wrk (1 thread, 16 connections, 10 s), each a new job published durably")
     print("  targets: >= 1000 accepted/s, p99 < 50 ms, memory < 50 MB")
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else { print("  wrk is not installed (apt-get install wrk); skipped"); return }
-    let root = tempDirectory("ingest")
+    let root = tempDirectory("ingest", under: dir)
+    print("  spool under \(dir)")
     defer { try? FileManager.default.removeItem(atPath: root) }
     let botAPI = try await BotAPIStandIn.start(under: root)
     defer { botAPI.stop() }
@@ -54,7 +56,7 @@ func runIngestBench(binDir: String) async throws {
     for (run, (label, seconds)) in [("warm-up", 2), ("measured", 10)].enumerated() {
         let before = (try? spool.list(.codegen).count) ?? 0
         let out = try ScratchFile()
-        let wrk = try ChildProcess(path: "/usr/bin/wrk", arguments: ["-t2", "-c16", "-d\(seconds)s", "--latency", "-s", script, url, "--", String(run + 1)],
+        let wrk = try ChildProcess(path: "/usr/bin/wrk", arguments: ["-t1", "-c16", "-d\(seconds)s", "--latency", "-s", script, url, "--", String(run + 1)],
                                    environment: ProcessInfo.processInfo.environment, stdout: out.fd, stderr: out.fd, newSession: true)
         _ = await wrk.wait(orKillAfter: Double(seconds) + 60)
         guard label == "measured" else { continue }

@@ -30,7 +30,7 @@ static pthread_key_t handle_key;
 static void drop_handle(void *c) { api.easy_cleanup(c); }
 
 static void load(void) {
-    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
     if (!h) return;
     *(void **)&api.global_init = dlsym(h, "curl_global_init");
     *(void **)&api.easy_init = dlsym(h, "curl_easy_init");

@@ -93,11 +93,15 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Adds a job to the person's history (keeping the last 100) and counts the submission.
-    public func record(_ person: Person, job: SessionJob) throws {
+    /// Adds a job to the person's history (keeping the last 100), counts the submission
+    /// and extends the session; `key` (the update that made it) is taken in the same transaction.
+    public func record(_ person: Person, job: SessionJob, key: String? = nil) throws {
         try db.withLock { db in
             try db.execute("BEGIN IMMEDIATE")
             do {
+                if let key {
+                    _ = try db.query("INSERT OR IGNORE INTO taken(key, job_id, at) VALUES(?,?,?)", [.text(key), .text(job.jobID), .real(job.createdAt)])
+                }
                 _ = try db.query("INSERT OR IGNORE INTO history(key, job_id, created_at, kind, summary) VALUES(?,?,?,?,?)",
                                  [.text(person.key), .text(job.jobID), .real(job.createdAt), .text(job.kind), .text(job.summary)])
                 _ = try db.query("""
@@ -149,7 +153,7 @@ public final class SessionStore: Sendable {
                 var new = 0
                 for id in jobIDs {
                     _ = try db.query("INSERT OR IGNORE INTO counted(job_id, at) VALUES(?, ?)", [.text(id), .real(now)])
-                    guard try db.query("SELECT changes()").first?[0] == "1" else { continue }
+                    guard db.changes == 1 else { continue }
                     new += 1
                     _ = try db.query("UPDATE sessions SET successes = successes + 1 WHERE key IN (SELECT key FROM history WHERE job_id = ?)", [.text(id)])
                 }
@@ -185,7 +189,7 @@ public final class SessionStore: Sendable {
         try db.withLock { db in
             _ = try db.query("INSERT OR IGNORE INTO taken(key, job_id, at) VALUES(?,?,?)",
                              [.text(key), jobID.map(Database.Value.text) ?? .null, .real(now)])
-            return try db.query("SELECT changes()").first?[0] == "1"
+            return db.changes == 1
         }
     }
 

@@ -3,19 +3,9 @@
 import Foundation
 import MathreelCore
 import Testing
+import TestSupport
 
-private struct Rng: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
-
-private func randomValue(_ rng: inout Rng, depth: Int = 0) -> JSONValue {
+private func randomValue(_ rng: inout SplitMix64, depth: Int = 0) -> JSONValue {
     let pick = Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &rng)
     switch pick {
     case 0: return .null
@@ -52,7 +42,7 @@ private func removingTrailingCommas(_ doc: [UInt8]) -> [UInt8] {
 
 @Suite struct JSONParserTests {
     @Test func randomTreesRoundTripPrettyAndCompact() throws {
-        var rng = Rng(state: 42)
+        var rng = SplitMix64(state: 42)
         for _ in 0..<2_000 {
             let v = randomValue(&rng)
             for pretty in [true, false] {
@@ -67,7 +57,7 @@ private func removingTrailingCommas(_ doc: [UInt8]) -> [UInt8] {
     }
 
     @Test func agreesWithFoundationOnMutatedDocuments() throws {
-        var rng = Rng(state: 7)
+        var rng = SplitMix64(state: 7)
         let seed = Array(#"{"a": [1, 2.5e3, -0, true, null, "x\u00e9\n"], "b": {"c": "d"}}"#.utf8)
         var disagreements: [String] = []
         for _ in 0..<5_000 {

@@ -15,16 +15,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// SplitMix64: small, seedable, good enough to pick mutations.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
     mutating func pick<T>(_ a: [T]) -> T { a[Int.random(in: 0..<a.count, using: &self)] }
     mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &self) } }
@@ -121,7 +112,7 @@ struct Fuzzer {
     static let secret = WebSide.secret
 
     /// One request's bytes, what route it aimed at, and whether it is well-formed HTTP.
-    func request(_ r: inout FuzzRandom) -> (bytes: [UInt8], route: String, wellFormed: Bool) {
+    func request(_ r: inout SplitMix64) -> (bytes: [UInt8], route: String, wellFormed: Bool) {
         var (method, path) = r.chance(0.93) ? r.pick(Fuzzer.routes) : ("GET", "/" + String(decoding: r.bytes(Int.random(in: 0..<20, using: &r)).map { 0x61 + $0 % 26 }, as: UTF8.self))
         let route = "\(method) \(path)"
         let id = r.chance(0.5) ? JobID.make() : r.pick(["x", "..", "%2e%2e", "00000000-0000-0000-0000-000000000000", String(repeating: "a", count: 300)])
@@ -172,7 +163,7 @@ struct Fuzzer {
         return (Array(head.utf8) + body, route, wellFormed)
     }
 
-    func query(_ r: inout FuzzRandom) -> String {
+    func query(_ r: inout SplitMix64) -> String {
         var parts: [String] = []
         for _ in 0..<Int.random(in: 1...4, using: &r) {
             let key = r.pick(["session_id", "hub.mode", "hub.verify_token", "hub.challenge", "x", "session_id[]", "%00", "a"])
@@ -182,7 +173,7 @@ struct Fuzzer {
         return parts.joined(separator: "&")
     }
 
-    func body(for path: String, _ r: inout FuzzRandom) -> [UInt8] {
+    func body(for path: String, _ r: inout SplitMix64) -> [UInt8] {
         if r.chance(0.05) { return r.bytes(Int.random(in: 0..<512, using: &r)) }
         let seed: String
         if path.hasPrefix("/webhook/telegram") { seed = r.pick(Fuzzer.telegramSeeds) }
@@ -199,7 +190,7 @@ struct Fuzzer {
     }
 
     /// A structural change somewhere in the value: a field retyped, dropped, added or made huge.
-    func mutate(_ v: JSONValue, _ r: inout FuzzRandom, depth: Int) -> JSONValue {
+    func mutate(_ v: JSONValue, _ r: inout SplitMix64, depth: Int) -> JSONValue {
         switch v {
         case .object(var o) where !o.isEmpty && r.chance(0.75):
             let key = r.pick(Array(o.keys).sorted())
@@ -223,7 +214,7 @@ struct Fuzzer {
         }
     }
 
-    func randomValue(_ r: inout FuzzRandom, depth: Int) -> JSONValue {
+    func randomValue(_ r: inout SplitMix64, depth: Int) -> JSONValue {
         switch Int.random(in: 0..<(depth > 3 ? 6 : 8), using: &r) {
         case 0: return .null
         case 1: return .bool(r.chance(0.5))
@@ -237,7 +228,7 @@ struct Fuzzer {
     }
 
     /// Byte-level damage: flips, a cut, a splice of random bytes, or deep nesting.
-    func flip(_ input: [UInt8], _ r: inout FuzzRandom) -> [UInt8] {
+    func flip(_ input: [UInt8], _ r: inout SplitMix64) -> [UInt8] {
         var b = input
         switch Int.random(in: 0..<5, using: &r) {
         case 0: for _ in 0..<Int.random(in: 1...8, using: &r) where !b.isEmpty { b[Int.random(in: 0..<b.count, using: &r)] = UInt8.random(in: 0...255, using: &r) }
@@ -257,7 +248,7 @@ struct Fuzzer {
             let results = Mutex<(all: [FuzzOutcome], finished: Int)>(([], 0))
             for t in 0..<threads {
                 Thread.detachNewThread {
-                    var r = FuzzRandom(state: seed &+ UInt64(t) &* 0x1000_0000_0000)
+                    var r = SplitMix64(state: seed &+ UInt64(t) &* 0x1000_0000_0000)
                     var mine: [FuzzOutcome] = []
                     for _ in 0..<(count / threads) {
                         let (bytes, route, wellFormed) = fuzzer.request(&r)

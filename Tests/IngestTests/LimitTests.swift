@@ -29,7 +29,8 @@ import TestSupport
         #expect(after > 0 && after <= 900, "Retry-After \(over.headers["retry-after"] ?? "none")")
         let refusal = over.json?.objectValue?["error"]?.objectValue
         #expect(refusal?["code"]?.stringValue == "rate_limited")
-        #expect((refusal?["message"]?.stringValue ?? "").contains("Try again in"), "\(refusal ?? [:])")
+        let message = refusal?["message"]?.stringValue ?? ""
+        #expect(message.contains("Try again in"), "\(message)")
         // Another session is not held back by the first.
         #expect(try await w.post("/api/v1/jobs", #"{"problem_text":"Solve x^2 - 16 = 0"}"#).status == 202)
         #expect(w.jobs().count == 3)

@@ -27,6 +27,14 @@ enum ChatRequest: Equatable {
     case retry(String?)
     case forget
 
+    /// New work: the session is extended when its job is recorded (or by the refusal).
+    var startsWork: Bool {
+        switch self {
+        case .problem(let t), .code(let t): !t.isEmpty
+        default: false
+        }
+    }
+
     /// Reads a message; a group command's `@name` suffix is dropped.
     static func parse(_ raw: String) -> ChatRequest {
         let text = raw.trimmed()
@@ -75,22 +83,25 @@ struct ChatDesk: Sendable {
         /status shows your last job, /history your recent ones, /retry tries your last failed one again, /forget deletes what I keep about you.
         """
 
-    /// Handles one message; the reply goes out in the background.
-    func handle(_ m: ChatMessage, channel: Channel) async {
-        _ = try? sessions.touch(m.person)
+    /// Handles one message; the reply goes out in the background. True when it made a
+    /// job (whose update key intake took with it).
+    @discardableResult
+    func handle(_ m: ChatMessage, channel: Channel) async -> Bool {
         let request = ChatRequest.parse(m.text)
+        if !request.startsWork { _ = try? sessions.touch(m.person) }
         let answer: String
+        var made = false
         switch request {
         case .help:
             answer = ChatDesk.help
         case .problem(let text):
             guard !text.isEmpty else { answer = ChatDesk.help; break }
-            guard let said = await submit(m, .problem, text, channel: channel) else { return }
-            answer = said
+            guard case let (said?, new) = await submit(m, .problem, text, channel: channel) else { return false }
+            answer = said; made = new
         case .code(let text):
             guard !text.isEmpty else { answer = "Put the Manim source after /code."; break }
-            guard let said = await submit(m, .code, text, channel: channel) else { return }
-            answer = said
+            guard case let (said?, new) = await submit(m, .code, text, channel: channel) else { return false }
+            answer = said; made = new
         case .status(let wanted):
             answer = status(m.person, wanted)
         case .history:
@@ -103,17 +114,21 @@ struct ChatDesk: Sendable {
             answer = forget(m.person)
         }
         replies.send(Message(text: answer, replyTo: m.messageID), on: channel, to: m.chat)
+        return made
     }
 
-    /// What to say about new work; nil for a delivery already answered when it was first taken.
-    func submit(_ m: ChatMessage, _ kind: JobKind, _ text: String, channel: Channel) async -> String? {
+    /// What to say about new work (nil for a delivery already answered when it was first
+    /// taken), and whether a job was made.
+    func submit(_ m: ChatMessage, _ kind: JobKind, _ text: String, channel: Channel) async -> (String?, Bool) {
         var s = Submission(person: m.person, channel: channel, kind: kind, text: text)
         s.chatID = m.chat; s.messageID = m.messageID; s.dedupeKey = m.dedupeKey
         do {
             let (job, duplicate) = try await intake.submit(s)
-            return duplicate ? nil : "Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready."
+            if duplicate { return (nil, false) }
+            return ("Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready.", true)
         } catch {
-            return error.message
+            _ = try? sessions.touch(m.person)
+            return (error.message, false)
         }
     }
 

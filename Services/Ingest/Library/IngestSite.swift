@@ -142,6 +142,7 @@ public struct IngestSite: Sendable {
     }
 
     func submit(_ request: Request, _ context: BasicRequestContext, kind: JobKind) async throws -> Response {
+        var asker: Person?
         do {
             let signed = try await verifySignature(request)
             let o = try await jsonObject(request)
@@ -150,11 +151,11 @@ public struct IngestSite: Sendable {
                 throw Refusal(status: 400, code: "invalid_job", message: "`\(field)` is missing or not text.")
             }
             let (sid, person) = session(o["session_id"]?.stringValue)
+            if o["session_id"] != nil { asker = person }
             var s = Submission(person: person, channel: signed ? .api : .web, kind: kind, text: text)
             s.options = o["options"]
             s.sessionID = person.id
             s.correlationID = request.headers[WebServer.field("X-Correlation-Id")].map { String($0.prefix(128)) }
-            try? sessions.touch(person)
             let (job, _) = try await intake.submit(s)
             metrics.accepted(s.channel)
             return IngestSite.json(.accepted, .object([
@@ -163,6 +164,8 @@ public struct IngestSite: Sendable {
                 "session_id": .string(sid),
             ]))
         } catch let r as Refusal {
+            // A recorded job extends the session; a refused one still counts as activity.
+            if let asker { try? sessions.touch(asker) }
             metrics.rejected(r.code)
             return IngestSite.error(r)
         }

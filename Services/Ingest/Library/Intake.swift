@@ -87,9 +87,8 @@ public struct Intake: Sendable {
             throw Refusal(status: 503, code: "spool_unavailable", message: "The job could not be stored just now. Try again in a minute.", retryAfter: 60)
         }
         do {
-            if let key = s.dedupeKey { try sessions.take(key, jobID: id) }
             try sessions.record(s.person, job: SessionJob(jobID: id, createdAt: Date().timeIntervalSince1970, kind: job.kind.rawValue,
-                                                          summary: s.text.clipped(to: 1000)))
+                                                          summary: s.text.clipped(to: 1000)), key: s.dedupeKey)
         } catch {
             // The job is durable and will run; only its place in the history is lost.
             logger.warning("could not record the job in the session", metadata: ["job_id": "\(id)", "error": "\(error)"])

@@ -73,9 +73,10 @@ struct TelegramWebhook: Sendable {
             }
             text = addressed
         }
-        await desk.handle(ChatMessage(person: person, chat: String(chatID), messageID: reply, text: text, dedupeKey: key), channel: .telegram)
-        // Answers that made no job are remembered by key too (a job's key is taken by intake).
-        try? sessions.take(key, jobID: nil)
+        // Answers that made no job are remembered by key too (a job's key is taken with it).
+        if await !desk.handle(ChatMessage(person: person, chat: String(chatID), messageID: reply, text: text, dedupeKey: key), channel: .telegram) {
+            try? sessions.take(key, jobID: nil)
+        }
     }
 
     /// In a group, the text of a message meant for the bot: a command, or one that
@@ -162,7 +163,8 @@ struct WhatsAppWebhook: Sendable {
             }
             return
         }
-        await desk.handle(ChatMessage(person: person, chat: from, messageID: id, text: text, dedupeKey: key), channel: .whatsapp)
-        try? sessions.take(key, jobID: nil)
+        if await !desk.handle(ChatMessage(person: person, chat: from, messageID: id, text: text, dedupeKey: key), channel: .whatsapp) {
+            try? sessions.take(key, jobID: nil)
+        }
     }
 }

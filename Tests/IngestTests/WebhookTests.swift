@@ -182,4 +182,34 @@ struct WebSide {
         }
         #expect(w.jobs().count == 1)
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func whatsAppImagesAndStatusesMakeNoJobAndBatchedEntriesMakeOneEach() async throws {
+        let fake = try FakeWhatsApp()
+        defer { fake.stop() }
+        let w = try await WebSide.start(["WHATSAPP_TOKEN": fake.token, "WHATSAPP_PHONE_NUMBER_ID": fake.phoneNumberID, "WHATSAPP_API_BASE": fake.baseURL])
+        defer { w.telegram.stop() }
+        func notify(_ messages: String) async throws -> Int {
+            let body = #"{"object":"whatsapp_business_account","entry":["# + messages + "]}"
+            let signature = "sha256=" + SHA256.hexString(SHA256.hmac(key: Array(WebSide.appSecret.utf8), Array(body.utf8)))
+            return try await w.post("/webhook/whatsapp", body, headers: [("Content-Type", "application/json"), ("X-Hub-Signature-256", signature)]).status
+        }
+        func entry(_ value: String) -> String { #"{"id":"1022","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","#  + value + "}}]}" }
+        // An image: answered in text, no job.
+        #expect(try await notify(entry(#""messages":[{"from":"15550001111","id":"wamid.IMG","timestamp":"1749416383","type":"image","image":{"id":"9","mime_type":"image/jpeg","sha256":"x"}}]"#)) == 200)
+        let answered = await waitUntil(timeout: 20) { fake.log.accepted.contains { ($0.json?["text"]?.objectValue?["body"]?.stringValue ?? "").contains("only read text") } }
+        #expect(answered, "\(fake.log.calls.map { $0.json ?? [:] })")
+        // A delivery status: acknowledged, nothing said, no job.
+        let before = fake.log.calls.count
+        #expect(try await notify(entry(#""statuses":[{"id":"wamid.OUT","status":"read","timestamp":"1749416390","recipient_id":"15550001111"}]"#)) == 200)
+        // Two entries in one notification, each with a text from another number: two jobs.
+        let batched = entry(#""messages":[{"from":"15550002222","id":"wamid.B1","timestamp":"1749416383","type":"text","text":{"body":"Solve x^2 - 1 = 0"}}]"#)
+            + "," + entry(#""messages":[{"from":"15550003333","id":"wamid.B2","timestamp":"1749416384","type":"text","text":{"body":"Solve x^2 - 4 = 0"}}]"#)
+        #expect(try await notify(batched) == 200)
+        let jobs = w.jobs()
+        #expect(Set(jobs.compactMap(\.origin.chatID)) == ["15550002222", "15550003333"], "\(jobs.map { $0.problem ?? "" })")
+        // Both acknowledgements, and nothing for the status.
+        #expect(await waitUntil(timeout: 20) { fake.log.accepted.filter { ($0.json?["text"]?.objectValue?["body"]?.stringValue ?? "").contains("queued") }.count == 2 })
+        #expect(!fake.log.calls.dropFirst(before).contains { ($0.json?["to"]?.stringValue ?? "") == "15550001111" }, "a status was answered")
+    }
 }

@@ -128,7 +128,6 @@ func rates(_ runs: [Double]) -> String { runs.map { String(format: "%.0f", $0) }
 
 /// Requests per second from wrk with 1 MB ranges cycling through the 5 MB file; nil without wrk.
 func wrk(_ url: String, under root: String) async throws -> Double? {
-    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else { return nil }
     let script = root + "/ranges.lua"
     try PlainFile.write(Array("""
         local i = 0
@@ -138,13 +137,7 @@ func wrk(_ url: String, under root: String) async throws -> Double? {
           return wrk.format("GET", nil, {["Range"] = "bytes=" .. start .. "-" .. (start + 1048575)})
         end
         """.utf8), to: script)
-    let out = try ScratchFile()
-    let child = try ChildProcess(path: "/usr/bin/wrk", arguments: ["-t2", "-c8", "-d5s", "-s", script, url],
-                                 environment: ProcessInfo.processInfo.environment, stdout: out.fd, stderr: out.fd, newSession: true)
-    _ = await child.wait(orKillAfter: 60)
-    let text = String(decoding: out.read(limit: 1 << 20), as: UTF8.self)
-    let line = text.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
-    return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    return try await WrkReport.run(["-t2", "-c8", "-d5s", "-s", script, url], seconds: 5)?.requestsPerSecond
 }
 
 /// nginx serving the same file (sendfile on), for comparison; nil without nginx.

@@ -55,20 +55,15 @@ func runIngestBench(binDir: String, under dir: String) async throws {
     let url = "http://127.0.0.1:\(port)"
     for (run, (label, seconds)) in [("warm-up", 2), ("measured", 10)].enumerated() {
         let before = (try? spool.list(.codegen).count) ?? 0
-        let out = try ScratchFile()
-        let wrk = try ChildProcess(path: "/usr/bin/wrk", arguments: ["-t1", "-c16", "-d\(seconds)s", "--latency", "-s", script, url, "--", String(run + 1)],
-                                   environment: ProcessInfo.processInfo.environment, stdout: out.fd, stderr: out.fd, newSession: true)
-        _ = await wrk.wait(orKillAfter: Double(seconds) + 60)
-        guard label == "measured" else { continue }
-        let text = String(decoding: out.read(limit: 1 << 20), as: UTF8.self)
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        let rate = lines.first { $0.hasPrefix("Requests/sec:") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-        let p99 = lines.first { $0.hasPrefix("99%") }.flatMap { milliseconds(String($0.split(separator: " ").last ?? "")) } ?? .nan
-        let p50 = lines.first { $0.hasPrefix("50%") }.flatMap { milliseconds(String($0.split(separator: " ").last ?? "")) } ?? .nan
-        let failures = lines.first { $0.hasPrefix("Non-2xx") } ?? "no non-2xx answers"
+        let report = try await WrkReport.run(["-t1", "-c16", "-d\(seconds)s", "--latency", "-s", script, url, "--", String(run + 1)],
+                                             seconds: Double(seconds))
+        guard label == "measured", let report else { continue }
+        let rate = report.requestsPerSecond ?? 0
+        let p50 = report.latency("50%") ?? .nan, p99 = report.latency("99%") ?? .nan
+        let failures = report.line("Non-2xx") ?? "no non-2xx answers"
         let made = ((try? spool.list(.codegen).count) ?? 0) - before
         let accepted = Double(made) / Double(seconds)
-        let peak = peakRSS(ingest.pid).map { Double($0) / 1024 } ?? .nan
+        let peak = memoryKB(ingest.pid, "VmHWM").map { Double($0) / 1024 } ?? .nan
         print(String(format: "  %.0f requests/s, %d jobs made in %d s: %.0f accepted/s   target >= 1000: ", rate, made, seconds, accepted)
               + (accepted >= 1000 ? "met" : "MISSED"))
         print(String(format: "  latency p50 %.2f ms  p99 %.2f ms   target p99 < 50 ms: ", p50, p99) + (p99 < 50 ? "met" : "MISSED"))
@@ -77,21 +72,6 @@ func runIngestBench(binDir: String, under dir: String) async throws {
     }
     ingest.signal(SIGTERM)
     _ = await ingest.wait(timeout: 15)
-}
-
-/// wrk's "1.23ms", "850.00us", "1.02s" in milliseconds.
-func milliseconds(_ s: String) -> Double? {
-    if s.hasSuffix("us"), let v = Double(s.dropLast(2)) { return v / 1000 }
-    if s.hasSuffix("ms"), let v = Double(s.dropLast(2)) { return v }
-    if s.hasSuffix("s"), let v = Double(s.dropLast(1)) { return v * 1000 }
-    return nil
-}
-
-/// VmHWM (peak resident set) of a process, in kB.
-func peakRSS(_ pid: pid_t) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-    return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
 }
 
 /// Where the acknowledgements go: nginx when installed, else the tests' fake.

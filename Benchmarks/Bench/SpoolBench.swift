@@ -68,9 +68,8 @@ func idleRSS(binary: String, seconds: Double = 3) async throws -> Int? {
     env["MATHREEL_STATE"] = root + "/state"
     let child = try ChildProcess(path: binary, arguments: [], environment: env, stderr: devnull, newSession: true)
     try await Task.sleep(for: .seconds(seconds))
-    let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
+    let kb = memoryKB(child.pid, "VmRSS")
     child.signal(SIGTERM)
     _ = await child.wait(timeout: 10)
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-    return line.flatMap { Int($0.split(whereSeparator: { $0 == " " || $0 == "\t" })[1]) }
+    return kb
 }

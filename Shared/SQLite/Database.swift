@@ -49,16 +49,30 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one write transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
     /// The rows of one statement, each column as text (nil for NULL).
     public func query(_ sql: String, _ values: [Value] = []) throws -> [[String?]] {
         var statement: OpaquePointer? = statements[sql]
-        if statement == nil {
+        var cached = statement != nil
+        if !cached {
             guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, statement != nil else {
                 throw SQLiteError(description: String(cString: sqlite3_errmsg(db)))
             }
-            if statements.count < Database.maxStatements { statements[sql] = statement }
+            cached = statements.count < Database.maxStatements
+            if cached { statements[sql] = statement }
         }
-        let cached = statements[sql] != nil
         defer {
             // A reset statement holds no lock; one that is not kept goes.
             if cached { sqlite3_reset(statement); sqlite3_clear_bindings(statement) } else { sqlite3_finalize(statement) }

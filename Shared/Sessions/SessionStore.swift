@@ -97,11 +97,8 @@ public final class SessionStore: Sendable {
     /// and extends the session; `key` (the update that made it) is taken in the same transaction.
     public func record(_ person: Person, job: SessionJob, key: String? = nil) throws {
         try db.withLock { db in
-            try db.execute("BEGIN IMMEDIATE")
-            do {
-                if let key {
-                    _ = try db.query("INSERT OR IGNORE INTO taken(key, job_id, at) VALUES(?,?,?)", [.text(key), .text(job.jobID), .real(job.createdAt)])
-                }
+            try db.transaction {
+                if let key { try SessionStore.take(key, jobID: job.jobID, at: job.createdAt, in: db) }
                 _ = try db.query("INSERT OR IGNORE INTO history(key, job_id, created_at, kind, summary) VALUES(?,?,?,?,?)",
                                  [.text(person.key), .text(job.jobID), .real(job.createdAt), .text(job.kind), .text(job.summary)])
                 _ = try db.query("""
@@ -112,10 +109,6 @@ public final class SessionStore: Sendable {
                     DELETE FROM history WHERE key = ?1 AND job_id NOT IN
                       (SELECT job_id FROM history WHERE key = ?1 ORDER BY created_at DESC LIMIT \(SessionStore.historyLimit))
                     """, [.text(person.key)])
-                try db.execute("COMMIT")
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
             }
         }
     }
@@ -148,8 +141,7 @@ public final class SessionStore: Sendable {
     public func succeeded(jobIDs: [String], now: Double = Date().timeIntervalSince1970) throws -> Int {
         guard !jobIDs.isEmpty else { return 0 }
         return try db.withLock { db in
-            try db.execute("BEGIN IMMEDIATE")
-            do {
+            try db.transaction {
                 var new = 0
                 for id in jobIDs {
                     _ = try db.query("INSERT OR IGNORE INTO counted(job_id, at) VALUES(?, ?)", [.text(id), .real(now)])
@@ -157,11 +149,7 @@ public final class SessionStore: Sendable {
                     new += 1
                     _ = try db.query("UPDATE sessions SET successes = successes + 1 WHERE key IN (SELECT key FROM history WHERE job_id = ?)", [.text(id)])
                 }
-                try db.execute("COMMIT")
                 return new
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
             }
         }
     }
@@ -186,11 +174,13 @@ public final class SessionStore: Sendable {
     /// Remembers an update; false when it was already taken (a concurrent duplicate).
     @discardableResult
     public func take(_ key: String, jobID: String?, now: Double = Date().timeIntervalSince1970) throws -> Bool {
-        try db.withLock { db in
-            _ = try db.query("INSERT OR IGNORE INTO taken(key, job_id, at) VALUES(?,?,?)",
-                             [.text(key), jobID.map(Database.Value.text) ?? .null, .real(now)])
-            return db.changes == 1
-        }
+        try db.withLock { try SessionStore.take(key, jobID: jobID, at: now, in: $0) }
+    }
+
+    @discardableResult
+    private static func take(_ key: String, jobID: String?, at: Double, in db: Database) throws -> Bool {
+        _ = try db.query("INSERT OR IGNORE INTO taken(key, job_id, at) VALUES(?,?,?)", [.text(key), jobID.map(Database.Value.text) ?? .null, .real(at)])
+        return db.changes == 1
     }
 
     /// Forgets update keys and counted deliveries older than `before` (platforms stop

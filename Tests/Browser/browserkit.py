@@ -3,6 +3,7 @@ from the PyPI package, and the setup errors (exit status 2) and check failures
 (exit status 1) both scripts report. Nothing is downloaded while they run.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -145,3 +146,18 @@ def run_axe(driver, axe_js, label):
             for line in (node.get("failureSummary") or "").splitlines():
                 say(f"      {line.strip()}")
     return violations
+
+
+def check_axe(driver, axe_js, page, result, fail):
+    """axe-core on the open page: records `<page>_violations` in result and fails on any."""
+    violations = run_axe(driver, axe_js, page)
+    result[f"{page}_violations"] = len(violations)
+    if violations:
+        fail(f"{page} page", f"{len(violations)} accessibility violation(s): " + ", ".join(v["id"] for v in violations))
+
+
+def add_browser_options(ap):
+    """The browser, its driver and axe-core, overridable but not advertised."""
+    ap.add_argument("--chromium", default="/usr/bin/chromium", help=argparse.SUPPRESS)
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver", help=argparse.SUPPRESS)
+    ap.add_argument("--axe-js", help=argparse.SUPPRESS)

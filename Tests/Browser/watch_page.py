@@ -31,8 +31,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from browserkit import (CheckFailed, SetupError, find_axe_js, first_line, import_selenium, open_page, run_axe, say,
-                        start_browser)
+from browserkit import (CheckFailed, SetupError, add_browser_options, check_axe, find_axe_js, first_line, import_selenium,
+                        open_page, say, start_browser)
 
 
 MEDIA_ERRORS = {
@@ -210,9 +210,7 @@ def main(argv):
     ap.add_argument("--gone-within", type=float, default=0.0, metavar="S",
                     help="wait up to S seconds for the gone page to turn 410 (a link is used up after a quiet time)")
     ap.add_argument("--timeout", type=float, default=60.0, metavar="S", help="each wait's limit in seconds (default 60)")
-    ap.add_argument("--chromium", default="/usr/bin/chromium", help=argparse.SUPPRESS)
-    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver", help=argparse.SUPPRESS)
-    ap.add_argument("--axe-js", help=argparse.SUPPRESS)
+    add_browser_options(ap)
     args = ap.parse_args(argv)
     if args.timeout <= 0:
         ap.error("--timeout must be positive")
@@ -224,13 +222,6 @@ def main(argv):
     def fail(what, message, shown=None):
         failures.append(f"{what}: {message}")
         say(f"  FAIL {shown or message}")
-
-    def check_axe(driver, axe_js, page):
-        violations = run_axe(driver, axe_js, page)
-        result[f"{page}_violations"] = len(violations)
-        if violations:
-            failures.append(f"{page} page: {len(violations)} accessibility violation(s): "
-                            + ", ".join(v["id"] for v in violations))
 
     try:
         import_selenium()  # may start this script again under .venv-browser's Python
@@ -256,7 +247,7 @@ def main(argv):
                 fail("video", str(e), f"video: {e}")
             except Exception as e:
                 fail("video", f"the browser failed: {first_line(e)}", f"video: the browser failed: {first_line(e)}")
-            check_axe(driver, axe_js, "watch")
+            check_axe(driver, axe_js, "watch", result, fail)
         except CheckFailed as e:
             fail("watch page", str(e))
         except SetupError:
@@ -278,7 +269,7 @@ def main(argv):
                     fail("gone page", f"answered HTTP {status}, not 410", f"expected HTTP 410 Gone, got {status}")
                 seen = open_page(driver, args.gone)
                 say(f"  in the browser: HTTP {seen if seen else '?'}, title {driver.title!r}")
-                check_axe(driver, axe_js, "gone")
+                check_axe(driver, axe_js, "gone", result, fail)
             except CheckFailed as e:
                 fail("gone page", str(e))
             except Exception as e:

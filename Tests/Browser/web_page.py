@@ -33,7 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from browserkit import CheckFailed, SetupError, find_axe_js, first_line, import_selenium, open_page, run_axe, say, start_browser
+from browserkit import (CheckFailed, SetupError, add_browser_options, check_axe, find_axe_js, first_line, import_selenium, open_page,
+                        say, start_browser)
 
 PHONE = (390, 844)
 POLL = 0.2
@@ -166,10 +167,7 @@ return {
 def check_empty_page(driver, axe_js, result, fail):
     say("empty page")
     check_no_horizontal_scroll(driver, "on the empty page")
-    violations = run_axe(driver, axe_js, "empty")
-    result["empty_violations"] = len(violations)
-    if violations:
-        fail("empty page", f"{len(violations)} accessibility violation(s): " + ", ".join(v["id"] for v in violations))
+    check_axe(driver, axe_js, "empty", result, fail)
 
 
 def send_problem_by_keyboard(driver, problem):
@@ -236,10 +234,7 @@ def follow_job(driver, args, result, fail):
 def check_result_page(driver, axe_js, result, fail):
     say("page with the result")
     check_no_horizontal_scroll(driver, "with the result shown")
-    violations = run_axe(driver, axe_js, "result")
-    result["result_violations"] = len(violations)
-    if violations:
-        fail("result page", f"{len(violations)} accessibility violation(s): " + ", ".join(v["id"] for v in violations))
+    check_axe(driver, axe_js, "result", result, fail)
     recent = driver.execute_script(
         "const h = Array.from(document.querySelectorAll('h2')).find(h => h.textContent.trim() === 'Your recent videos');"
         "const s = h && h.closest('section');"
@@ -288,9 +283,7 @@ def main(argv):
     ap.add_argument("--base", required=True, metavar="URL", help="the ingest server, http://HOST:PORT")
     ap.add_argument("--problem", default="Solve 2x = 4", metavar="TEXT", help='the problem to send (default "Solve 2x = 4")')
     ap.add_argument("--timeout", type=float, default=240.0, metavar="S", help="how long the job may take (default 240)")
-    ap.add_argument("--chromium", default="/usr/bin/chromium", help=argparse.SUPPRESS)
-    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver", help=argparse.SUPPRESS)
-    ap.add_argument("--axe-js", help=argparse.SUPPRESS)
+    add_browser_options(ap)
     args = ap.parse_args(argv)
     if args.timeout <= 0:
         ap.error("--timeout must be positive")

@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # the tests use (systemd-analyze, prlimit, inotify on procfs), and what Manim renders
 # with: ffmpeg, Cairo and Pango (pycairo builds against them), LaTeX with the packages
 # MathTex's default template needs (standalone is in latex-extra), dvisvgm, bubblewrap.
-APT_PACKAGES := libcurl4-openssl-dev curl libsqlite3-dev zlib1g-dev pkg-config systemd util-linux procps \
+APT_PACKAGES := libcurl4-openssl-dev curl libsqlite3-dev zlib1g-dev pkg-config systemd util-linux mount procps \
   python3 python3-venv python3-dev ffmpeg libcairo2-dev libpango1.0-dev \
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap
 VENV_INSTALLED ?= /opt/mathreel/venv

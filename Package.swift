@@ -22,6 +22,7 @@ let package = Package(
         // No default traits: "FullFoundation" links libFoundation and ICU (about 8 MB resident
         // per web daemon) for date-formatted URL-encoded forms, which we never decode.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Shared libraries: everything two daemons need lives here, once.
@@ -48,7 +49,9 @@ let package = Package(
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
         .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
         .target(name: "MathreelChat", dependencies: ["MathreelHTTP"], path: "Shared/Chat", swiftSettings: swiftSettings),
-        .target(name: "MathreelWeb", dependencies: ["MathreelDaemon", .product(name: "Hummingbird", package: "hummingbird")], path: "Shared/Web", swiftSettings: swiftSettings),
+        .target(name: "MathreelWeb", dependencies: ["MathreelDaemon", .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio")],
+                path: "Shared/Web", swiftSettings: swiftSettings),
         .target(name: "MathreelSessions", dependencies: ["MathreelSQLite", "MathreelSpool"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.

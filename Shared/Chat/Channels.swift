@@ -107,7 +107,7 @@ public struct Channels: Sendable {
         if response.status == 200, o?["ok"] == .bool(true) { return .sent }
         let description = o?["description"]?.stringValue ?? "HTTP \(response.status)"
         if response.status == 429 {
-            let wait = o?["parameters"]?.objectValue?["retry_after"]?.doubleValue ?? response.retryAfter()
+            let wait = o?["parameters"]?.objectValue?["retry_after"]?.doubleValue.map(HTTPResponse.sane) ?? response.retryAfter()
             return .later(after: wait, "Telegram is limiting the rate: \(description)")
         }
         if response.status >= 500 { return .later(after: response.retryAfter(), "Telegram failed: \(description)") }

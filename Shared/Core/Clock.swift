@@ -5,10 +5,12 @@ import Glibc
 
 public enum Timestamp {
     public static func string(_ date: Date = Date()) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        // Clamped to years 0001 ... 9999: a date from outside must not trap the conversion.
+        let seconds = date.timeIntervalSince1970.isNaN ? 0 : min(max(date.timeIntervalSince1970, -62_135_596_800), 253_402_300_799)
+        var t = time_t(seconds.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
-        let ms = Int((date.timeIntervalSince1970 - Double(t)) * 1000) % 1000
+        let ms = Int((seconds - Double(t)) * 1000) % 1000
         func p(_ v: Int32, _ w: Int) -> String {
             let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s
         }

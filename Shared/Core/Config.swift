@@ -21,6 +21,9 @@ public struct Lifetimes: Sendable, Equatable {
     public var renderTimeout: Double = 300
     /// tmp/ debris older than this is removed (SPEC §2).
     public var tmpDebris: Double = 3_600
+    /// A render-cache entry at most this long after it was stored, even while a job
+    /// still uses it (MATHREEL_RENDER_CACHE_TTL_S; whole seconds, at most 24 h).
+    public var renderCache: Double = 3_600
     public init() {}
 }
 
@@ -47,6 +50,8 @@ public struct Config: Sendable {
     public var state: String
     public var lifetimes = Lifetimes()
     public var minFreeBytes: Int64 = 1 << 30
+    /// What the render cache may hold; the oldest entries go first beyond it (MATHREEL_RENDER_CACHE_MAX_BYTES).
+    public var renderCacheMaxBytes: Int64 = 1 << 30
     public var defaultQuality: Quality = .low
     public var directCode = true
     /// How often the janitor sweeps every directory.
@@ -62,6 +67,28 @@ public struct Config: Sendable {
     public var rateLimitBurst = 5
     /// New work is refused while the queues before rendering hold more (MATHREEL_MAX_QUEUED).
     public var maxQueued = 1000
+    /// What the web side takes from one client address (IPv4 address, IPv6 /64), whatever
+    /// session it names (MATHREEL_RATE_LIMIT_PER_ADDRESS_PER_HOUR, _BURST; default 4× and 2× a person's).
+    public var addressPerHour: Int?
+    public var addressBurst: Int?
+    /// New anonymous sessions per address, and new web and API jobs from everyone together
+    /// (MATHREEL_NEW_SESSIONS_PER_HOUR, _BURST; MATHREEL_RATE_LIMIT_TOTAL_PER_HOUR, _BURST).
+    public var newSessionsPerHour = 20
+    public var newSessionsBurst = 5
+    public var totalPerHour = 2_000
+    public var totalBurst = 100
+    /// Peers whose X-Forwarded-For is believed (MATHREEL_TRUSTED_PROXIES: addresses or
+    /// CIDR ranges, comma-separated; default loopback, where a local reverse proxy connects from).
+    public var trustedProxies = ["127.0.0.1", "::1"]
+    /// Open event streams per session and in all, code checks waiting at once, and open
+    /// connections of each web daemon (MATHREEL_MAX_EVENT_STREAMS_PER_SESSION, MATHREEL_MAX_EVENT_STREAMS,
+    /// MATHREEL_MAX_PENDING_CHECKS, MATHREEL_MAX_CONNECTIONS).
+    public var maxStreamsPerSession = 4
+    public var maxStreams = 256
+    public var maxPendingChecks = 8
+    public var maxConnections = 512
+    /// A connection that sends nothing for this long mid-request (or between requests) is closed (MATHREEL_HTTP_IDLE_TIMEOUT_S).
+    public var httpIdleTimeout: Int64 = 30
     /// Where delivery's web side listens (MATHREEL_DELIVERY_ADDR).
     public var deliveryAddress = ListenAddress(host: "127.0.0.1", port: 8081)
     /// The base of every link sent to people (MATHREEL_PUBLIC_URL); default: the delivery address.
@@ -106,6 +133,8 @@ public struct Config: Sendable {
             return v
         }
         if let v = try whole("MATHREEL_MIN_FREE_BYTES", 0...Int64.max, " of bytes") { minFreeBytes = v }
+        if let v = try whole("MATHREEL_RENDER_CACHE_TTL_S", 0...86_400, " of seconds") { lifetimes.renderCache = Double(v) }
+        if let v = try whole("MATHREEL_RENDER_CACHE_MAX_BYTES", 0...Int64.max, " of bytes") { renderCacheMaxBytes = v }
         if let raw = env["MATHREEL_DEFAULT_QUALITY"], !raw.isEmpty {
             guard let q = Quality(rawValue: raw) else {
                 throw ConfigError(description: "MATHREEL_DEFAULT_QUALITY must be one of low, medium, high; got '\(raw)'")
@@ -124,6 +153,23 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_RATE_LIMIT_PER_HOUR", 1...1_000_000) { rateLimitPerHour = Int(v) }
         if let v = try whole("MATHREEL_RATE_LIMIT_BURST", 1...10_000) { rateLimitBurst = Int(v) }
         if let v = try whole("MATHREEL_MAX_QUEUED", 1...1_000_000) { maxQueued = Int(v) }
+        if let v = try whole("MATHREEL_RATE_LIMIT_PER_ADDRESS_PER_HOUR", 1...1_000_000) { addressPerHour = Int(v) }
+        if let v = try whole("MATHREEL_RATE_LIMIT_PER_ADDRESS_BURST", 1...10_000) { addressBurst = Int(v) }
+        if let v = try whole("MATHREEL_NEW_SESSIONS_PER_HOUR", 1...1_000_000) { newSessionsPerHour = Int(v) }
+        if let v = try whole("MATHREEL_NEW_SESSIONS_BURST", 1...10_000) { newSessionsBurst = Int(v) }
+        if let v = try whole("MATHREEL_RATE_LIMIT_TOTAL_PER_HOUR", 1...100_000_000) { totalPerHour = Int(v) }
+        if let v = try whole("MATHREEL_RATE_LIMIT_TOTAL_BURST", 1...1_000_000) { totalBurst = Int(v) }
+        if let v = try whole("MATHREEL_MAX_EVENT_STREAMS_PER_SESSION", 1...1_000) { maxStreamsPerSession = Int(v) }
+        if let v = try whole("MATHREEL_MAX_EVENT_STREAMS", 1...100_000) { maxStreams = Int(v) }
+        if let v = try whole("MATHREEL_MAX_PENDING_CHECKS", 1...10_000) { maxPendingChecks = Int(v) }
+        if let v = try whole("MATHREEL_MAX_CONNECTIONS", 1...1_000_000) { maxConnections = Int(v) }
+        if let v = try whole("MATHREEL_HTTP_IDLE_TIMEOUT_S", 1...3_600, " of seconds") { httpIdleTimeout = v }
+        if let raw = env["MATHREEL_TRUSTED_PROXIES"] {
+            trustedProxies = raw.split(separator: ",").map { String($0).trimmed() }.filter { !$0.isEmpty }
+            for p in trustedProxies where AddressRange(p) == nil {
+                throw ConfigError(description: "MATHREEL_TRUSTED_PROXIES must list addresses or CIDR ranges (like 127.0.0.1, 10.0.0.0/8, ::1); got '\(p)'")
+            }
+        }
         func address(_ key: String, _ example: String) throws -> ListenAddress? {
             guard let raw = env[key], !raw.isEmpty else { return nil }
             guard let a = ListenAddress(raw) else { throw ConfigError(description: "\(key) must be host:port, like \(example); got '\(raw)'") }

@@ -59,7 +59,8 @@ public struct Job: Sendable, Equatable {
     /// Where the job is going: the directory of its next place, relative to the spool root.
     public var next: String?
     public var attempts: [String: Int]
-    /// Times a worker died holding the job, per stage (recovery counts them).
+    /// Times a worker died holding the job, per stage (recovery counts them); under
+    /// `<stage>_alone`, those of them while it ran alone, the only ones that fail it.
     public var crashes: [String: Int]
     public var history: [HistoryEntry]
     public var codegen: JSONObject?

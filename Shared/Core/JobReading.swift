@@ -49,6 +49,31 @@ extension Job {
     }
 }
 
+// Counters (attempts, crashes, codegen.repairs) come from files anyone may drop:
+// they are read saturating at `counterLimit`, so no `+ 1` on one ever traps and
+// no absurd value keeps a loop going.
+extension Job {
+    /// The most any counter reads as; far above every limit a stage applies.
+    public static let counterLimit = 1_000_000
+
+    /// A counter as a stage wrote it: a whole number of 0 or more, saturating at
+    /// `counterLimit`; nil for anything else (negative, fractional, not a number).
+    public static func count(_ value: JSONValue?) -> Int? {
+        switch value {
+        case .int(let i)?: return i < 0 ? nil : Int(min(i, Int64(counterLimit)))
+        case .double(let d)?: return d >= 0 && d.rounded() == d ? (d >= Double(counterLimit) ? counterLimit : Int(d)) : nil
+        default: return nil
+        }
+    }
+
+    /// A counter read where refusing is no answer (recovery, repairs): anything
+    /// that is not a count of 0 or more reads as 0.
+    public static func counter(_ value: JSONValue?) -> Int { count(value) ?? 0 }
+
+    /// One more than `n`, never past `counterLimit`.
+    public static func raised(_ n: Int) -> Int { min(max(n, 0), counterLimit - 1) + 1 }
+}
+
 private struct FieldReader {
     let object: JSONObject
     var problems: [String] = []
@@ -79,7 +104,7 @@ private struct FieldReader {
         guard let obj = v.objectValue else { fail("`\(key)` must be an object of counts; got \(v.typeName)"); return [:] }
         var out: [String: Int] = [:]
         for (k, n) in obj {
-            guard let i = n.intValue, i >= 0 else { fail("`\(key).\(k)` must be a whole number of 0 or more; got \(n.excerpt)"); continue }
+            guard let i = Job.count(n) else { fail("`\(key).\(k)` must be a whole number of 0 or more; got \(n.excerpt)"); continue }
             out[k] = i
         }
         return out
@@ -95,7 +120,9 @@ private struct FieldReader {
         let o = object
         let known: Set<String> = ["schema", "id", "created_at", "kind", "problem", "code", "options", "origin",
                                   "status", "progress", "next", "attempts", "crashes", "history",
-                                  "codegen", "render", "delivery", "error"]
+                                  "codegen", "render", "delivery", "error",
+                                  // The worker loop's mark of a suspect's solo turn (Recovery): dropped on every write.
+                                  "alone"]
         if let s = present("schema", in: o), s.intValue != Job.schema {
             fail("`schema` must be \(Job.schema); got \(s.excerpt)")
         }
@@ -195,8 +222,9 @@ private struct FieldReader {
         }
 
         let next = string("next", in: o)
-        let attempts = counts("attempts", in: o)
-        let crashes = counts("crashes", in: o)
+        // A person's counters are never taken (see below), so never refused either.
+        let attempts = intake == nil ? counts("attempts", in: o) : [:]
+        let crashes = intake == nil ? counts("crashes", in: o) : [:]
         var history: [HistoryEntry] = []
         if let hv = present("history", in: o) {
             if case .array(let items) = hv {
@@ -223,14 +251,18 @@ private struct FieldReader {
         var job = Job(id: id, createdAt: createdAt, kind: kind, problem: problem, code: code,
                       options: options, origin: origin, status: status)
         job.progress = progress
-        job.next = next
-        job.attempts = attempts
-        job.crashes = crashes
         job.history = history
-        job.codegen = codegen
-        job.render = render
-        job.delivery = delivery
-        job.error = intake == nil ? error : nil
+        // What the stages record is theirs alone: a file a person drops (or a job queued
+        // again) starts with no tries, no code, no render, no link and no error.
+        if intake == nil {
+            job.next = next
+            job.attempts = attempts
+            job.crashes = crashes
+            job.codegen = codegen
+            job.render = render
+            job.delivery = delivery
+            job.error = error
+        }
         job.extra = o.filter { !known.contains($0.key) }
         return job
     }

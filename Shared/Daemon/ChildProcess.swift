@@ -1,6 +1,7 @@
 // ChildProcess: spawning programs from async code without Foundation.Process:
 // posix_spawn with a clean signal mask (CMathreel), optionally its own session,
-// and a dedicated thread per child for the blocking waitpid.
+// and a dedicated thread per child for the blocking waitpid. When no thread can
+// be had, the child is killed and the start throws: one job fails, not the daemon.
 import CMathreel
 import MathreelCore
 import MathreelSpool
@@ -46,17 +47,29 @@ public final class ChildProcess: Sendable {
         let pid = mr_spawn(path, argv, envp, stdin >= 0 ? stdin : nullFD, stdout, stderr, extra, Int32(extra.count), newSession ? 1 : 0)
         if pid < 0 { throw ChildError(description: "could not start \(path): \(String(cString: strerror(-pid)))") }
         self.pid = pid
-        OSThread.start { [self] in
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let t: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
-            let ws = state.withLock { s in
-                s.result = t
-                defer { s.waiters = [] }
-                return s.waiters
+        do {
+            try OSThread.start { [self] in
+                let t = ChildProcess.reap(pid)
+                let ws = state.withLock { s in
+                    s.result = t
+                    defer { s.waiters = [] }
+                    return s.waiters
+                }
+                for w in ws { w.resume(returning: t) }
             }
-            for w in ws { w.resume(returning: t) }
+        } catch {
+            // Nobody could wait for it: it must not run unwatched (a sandbox past its clock).
+            kill(newSession ? -pid : pid, SIGKILL)
+            _ = ChildProcess.reap(pid)
+            throw ChildError(description: "could not watch \(path): \(error)")
         }
+    }
+
+    /// Blocks until `pid` ends; how it ended.
+    private static func reap(_ pid: pid_t) -> Termination {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
     }
 
     public func signal(_ sig: Int32) { kill(pid, sig) }

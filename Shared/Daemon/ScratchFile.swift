@@ -37,17 +37,18 @@ public final class ScratchFile: @unchecked Sendable {
     /// The first `limit` bytes.
     public func read(limit: Int) -> [UInt8] {
         // Only as large as what is there: a big unused buffer would stay in the daemon's heap.
-        var out = [UInt8](repeating: 0, count: Int(min(Int64(limit), size)))
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, limit, 0) }
+        var out = [UInt8](repeating: 0, count: Int(min(Int64(max(0, limit)), size)))
+        // The buffer's own count, never `limit`: the file may have grown since fstat.
+        let n = out.withUnsafeMutableBytes { $0.isEmpty ? 0 : pread(fd, $0.baseAddress!, $0.count, 0) }
         return Array(out.prefix(max(0, n)))
     }
 
     /// The last `limit` bytes (what a runaway writer printed last matters most).
     public func tail(limit: Int) -> [UInt8] {
         let size = Int(self.size)
-        let start = max(0, size - limit)
-        var out = [UInt8](repeating: 0, count: min(limit, size))
-        let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
+        let start = max(0, size - max(0, limit))
+        var out = [UInt8](repeating: 0, count: size - start)
+        let n = out.withUnsafeMutableBytes { $0.isEmpty ? 0 : pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
         return Array(out.prefix(max(0, n)))
     }
 }

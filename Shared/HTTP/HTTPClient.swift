@@ -47,10 +47,17 @@ public struct HTTPResponse: Sendable {
     public var json: JSONValue? { try? JSONValue.parse(body) }
 
     /// `Retry-After` in seconds from `now`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+    /// At most a week, and never NaN or infinite: a server's "1e400" or "nan" must not reach
+    /// arithmetic that converts it to a whole number (a trap).
     public func retryAfter(now: Date = Date()) -> Double? {
         guard let raw = headers["retry-after"]?.trimmed(), !raw.isEmpty else { return nil }
-        if let s = Double(raw) { return max(0, s) }
-        return HTTPResponse.httpDate(raw).map { max(0, $0 - now.timeIntervalSince1970) }
+        if let s = Double(raw) { return HTTPResponse.sane(s) }
+        return HTTPResponse.httpDate(raw).map { HTTPResponse.sane($0 - now.timeIntervalSince1970) }
+    }
+
+    /// A wait from outside, clamped to 0 ... 7 days (NaN reads as 0).
+    public static func sane(_ seconds: Double) -> Double {
+        seconds.isNaN ? 0 : min(max(0, seconds), 7 * 86_400)
     }
 
     /// "Wed, 21 Oct 2015 07:28:00 GMT" as seconds since the epoch.

@@ -4,9 +4,16 @@
 // integers and read rows as strings.
 import CSQLite
 import MathreelCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct SQLiteError: Error, CustomStringConvertible {
     public let description: String
+    /// SQLite's primary result code, when it said one.
+    public var code: Int32 = 0
+    /// The file is not a database, or its pages are damaged.
+    public var isCorrupt: Bool { code == SQLITE_CORRUPT || code == SQLITE_NOTADB }
 }
 
 public final class Database: @unchecked Sendable {
@@ -43,9 +50,31 @@ public final class Database: @unchecked Sendable {
     /// Runs `sql` (several statements allowed) without results.
     public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(db, sql, nil, nil, &error) == SQLITE_OK else {
+        let rc = sqlite3_exec(db, sql, nil, nil, &error)
+        guard rc == SQLITE_OK else {
             defer { sqlite3_free(error) }
-            throw SQLiteError(description: error.map { String(cString: $0) } ?? "error")
+            throw SQLiteError(description: error.map { String(cString: $0) } ?? "error", code: rc & 0xff)
+        }
+    }
+
+    /// Opens a state database and applies its schema. A file that is not a database or
+    /// whose pages are damaged is set aside (`<path>.corrupt-<epoch>`, with its -wal and
+    /// -shm) and made anew, so a daemon never restart-loops on it; `setAside` names it.
+    public static func openState(path: String, schema: String) throws -> (db: Database, setAside: String?) {
+        func attempt() throws -> Database {
+            let db = try Database(path: path)
+            try db.execute(schema)
+            let check = try db.query("PRAGMA quick_check(1)").first?.first ?? nil
+            guard check == "ok" else { throw SQLiteError(description: "quick_check: \(check ?? "no answer")", code: SQLITE_CORRUPT) }
+            return db
+        }
+        do {
+            return (try attempt(), nil)
+        } catch let e as SQLiteError where e.isCorrupt {
+            let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
+            guard rename(path, aside) == 0 else { throw SQLiteError(description: "\(path) is damaged and could not be set aside: \(e)", code: e.code) }
+            for suffix in ["-wal", "-shm"] { _ = rename(path + suffix, aside + suffix) }
+            return (try attempt(), aside)
         }
     }
 
@@ -67,8 +96,9 @@ public final class Database: @unchecked Sendable {
         var statement: OpaquePointer? = statements[sql]
         var cached = statement != nil
         if !cached {
-            guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, statement != nil else {
-                throw SQLiteError(description: String(cString: sqlite3_errmsg(db)))
+            let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+            guard rc == SQLITE_OK, statement != nil else {
+                throw SQLiteError(description: String(cString: sqlite3_errmsg(db)), code: rc & 0xff)
             }
             cached = statements.count < Database.maxStatements
             if cached { statements[sql] = statement }
@@ -91,7 +121,7 @@ public final class Database: @unchecked Sendable {
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw SQLiteError(description: String(cString: sqlite3_errmsg(db))) }
+            guard rc == SQLITE_ROW else { throw SQLiteError(description: String(cString: sqlite3_errmsg(db)), code: rc & 0xff) }
             rows.append((0..<sqlite3_column_count(statement)).map { c in
                 sqlite3_column_text(statement, c).map { String(cString: $0) }
             })

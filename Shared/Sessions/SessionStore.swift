@@ -43,17 +43,18 @@ public final class SessionStore: Sendable {
     public static let historyLimit = 100
     private let db: Mutex<Database>
     public let path: String
+    /// Where a damaged database was set aside at open (sessions and their history start anew).
+    public let setAside: String?
 
     public init(state: String) throws {
         path = state + "/sessions.sqlite"
         guard Spool.makeDirectoriesIfMissing(state) else {
             throw SpoolError("create \(state) (check MATHREEL_STATE and its permissions)")
         }
-        let db = try Database(path: path)
         // NORMAL is enough here: a lost last transaction only forgets a dedupe key whose
         // job is still found by its derived id, or a history line. Lookups are by key:
         // a 512 KB page cache (not the default 2 MB) keeps ingest's memory small under load.
-        try db.execute("""
+        let (db, aside) = try Database.openState(path: path, schema: """
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             PRAGMA cache_size=-512;
@@ -68,6 +69,7 @@ public final class SessionStore: Sendable {
             CREATE TABLE IF NOT EXISTS counted(job_id TEXT PRIMARY KEY, at REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
+        setAside = aside
         self.db = Mutex(db)
     }
 
@@ -84,6 +86,11 @@ public final class SessionStore: Sendable {
             INSERT INTO sessions(key, created_at, last_seen) VALUES(?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen
             """, [.text(person.key), .real(now), .real(now)])
+    }
+
+    /// Extends a session that exists; creates none (a refused request must leave no row).
+    public func extend(_ person: Person, now: Double = Date().timeIntervalSince1970) throws {
+        try query("UPDATE sessions SET last_seen = ? WHERE key = ?", [.real(now), .text(person.key)])
     }
 
     public func session(_ person: Person) throws -> Session? {
@@ -111,6 +118,11 @@ public final class SessionStore: Sendable {
                     """, [.text(person.key)])
             }
         }
+    }
+
+    /// Takes back a job recorded for a submission that was then not published.
+    public func unrecord(_ person: Person, jobID: String) throws {
+        try query("DELETE FROM history WHERE key = ? AND job_id = ?", [.text(person.key), .text(jobID)])
     }
 
     /// Newest first.

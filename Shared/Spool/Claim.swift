@@ -1,6 +1,7 @@
 // Claim: a job file held by one worker (protocol steps 2, 3 and 6). Taking it is
 // a locked rename into active/; letting go is exactly one of handOn, retry
 // (defer), fail, quarantine or putBack. Nothing else moves a claimed file.
+// `markAlone` records a suspect's solo turn in the file, for recovery to count.
 import CMathreel
 import MathreelCore
 #if canImport(Glibc)
@@ -161,6 +162,8 @@ public final class Claim: @unchecked Sendable {
     public internal(set) var bytes: [UInt8] = []
     private var lockedFDs: [Int32]
     private var usedScratch: [FileName] = []
+    /// The content before `markAlone`, which a put-back restores.
+    private var unmarked: [UInt8]?
     public private(set) var isFinished = false
 
     init(spool: Spool, queue: Place, name: FileName, originalName: FileName, fd: Int32, info: EntryInfo) {
@@ -237,7 +240,7 @@ public final class Claim: @unchecked Sendable {
     @discardableResult
     public func retry(_ job: Job, error: JobError, stage: Stage, policy: RetryPolicy = RetryPolicy(), by: String) throws -> Place {
         var job = job
-        let tries = (job.attempts[stage.rawValue] ?? 0) + 1
+        let tries = Job.raised(job.attempts[stage.rawValue] ?? 0)
         job.attempts[stage.rawValue] = tries
         if tries >= policy.maxTries {
             try fail(job, error: error, by: by, note: "gave up after \(tries) tries")
@@ -265,9 +268,26 @@ public final class Claim: @unchecked Sendable {
         finish()
     }
 
-    /// Puts the file back in its queue untouched (shutdown with work not started or abandoned).
+    /// Marks the claimed file as in its solo turn at this queue (`"alone": "<stage>"`):
+    /// a death from now until the claim lets go is the job's own (see Recovery).
+    /// Every hand-on drops the mark (the job reader knows the field and never keeps it).
+    func markAlone() throws {
+        precondition(!isFinished, "claim already let go")
+        guard case .object(var object) = try JSONValue.parse(bytes) else { throw SpoolError("mark \(name) to run alone: not a JSON object", errno: EINVAL) }
+        object["alone"] = .string(Spool.crashKey(queue))
+        let original = bytes
+        try replace(with: JSONValue.object(object).serialized())
+        unmarked = original
+    }
+
+    /// Puts the file back in its queue as it was claimed (shutdown with work not
+    /// started or abandoned); a solo turn's mark is taken off first.
     public func putBack() throws {
         precondition(!isFinished, "claim already let go")
+        if let original = unmarked {
+            try replace(with: original)
+            unmarked = nil
+        }
         if try !move(to: queue, as: name) {
             // A file of this name arrived meanwhile; leave ours in active/ for recovery.
         }

@@ -1,7 +1,10 @@
 // Recovery (protocol step 4): files in active/ whose lock nobody holds belong to a
 // dead worker. A file that says it was going elsewhere finishes its hand-on; any
-// other goes back to its queue with its attempt and crash counts raised, and one
-// that has now crashed its worker `crashLimit` times ends in failed/, never loops.
+// other goes back to its queue with its attempt and crash counts raised. A death
+// counts against the job only when it ran alone (the worker loop's solo turn for
+// a suspect: its process held no other claim; marked `alone` in the file); the
+// `crashLimit`th such death ends it in failed/, so a poison job never loops, and a
+// death while its worker held other jobs too never fails one.
 import MathreelCore
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +12,8 @@ import Glibc
 
 public enum RecoveryAction: Sendable, Equatable {
     case finishedHandOn(to: String)
-    case putBack(crashes: Int)
+    /// Back in its queue: `crashes` deaths while held at this stage, `alone` of them while it ran alone.
+    case putBack(crashes: Int, alone: Int)
     case failedCrashedWorker
     case quarantined(String)
 }
@@ -23,6 +27,12 @@ public struct Recovered: Sendable {
 
 extension Spool {
     public static let crashLimit = 3
+
+    /// The key of a queue's counts in `attempts` and `crashes` (the stage's name).
+    public static func crashKey(_ queue: Place) -> String { queue.stage?.rawValue ?? queue.path }
+
+    /// The key counting the deaths while the job ran alone at that queue.
+    public static func aloneKey(_ queue: Place) -> String { crashKey(queue) + "_alone" }
 
     /// Recovers every orphan in `active/<queue>`; live claims (locked) are left alone.
     @discardableResult
@@ -62,25 +72,31 @@ extension Spool {
             try claim.quarantine(reason: reason)
             return .quarantined(reason)
         }
-        // The worker died while holding it: count the crash.
-        let stageKey = claim.queue.stage?.rawValue ?? claim.queue.path
+        // The worker died while holding it. Every death is counted; only one in the
+        // job's solo turn (its process held nothing else) is the job's own.
+        let stageKey = Spool.crashKey(claim.queue), aloneKey = Spool.aloneKey(claim.queue)
+        let ranAlone = object["alone"]?.stringValue == stageKey
+        object["alone"] = nil
         var crashes = object["crashes"]?.objectValue ?? [:]
-        let n = (crashes[stageKey]?.intValue ?? 0) + 1
+        let n = Job.raised(Job.counter(crashes[stageKey]))
         crashes[stageKey] = .int(Int64(n))
+        var alone = Job.counter(crashes[aloneKey])
+        if ranAlone { alone = Job.raised(alone) }
+        if crashes[aloneKey] != nil || ranAlone { crashes[aloneKey] = .int(Int64(alone)) }
         object["crashes"] = .object(crashes)
         var attempts = object["attempts"]?.objectValue ?? [:]
-        attempts[stageKey] = .int(Int64((attempts[stageKey]?.intValue ?? 0) + 1))
+        attempts[stageKey] = .int(Int64(Job.raised(Job.counter(attempts[stageKey]))))
         object["attempts"] = .object(attempts)
 
-        if n >= Spool.crashLimit, claim.queue.stage != nil {
+        if ranAlone, alone >= Spool.crashLimit, claim.queue.stage != nil {
             if let job = try? Job.read(object, intake: nil) {
                 try claim.fail(job, error: JobError(
                     stage: stageKey, code: ErrorCode.crashedWorker,
-                    message: "This job stopped the \(stageKey) worker \(n) times, so it was set aside. Try a simpler problem or scene, or ask the operator to look at the logs."),
+                    message: "This job stopped the \(stageKey) worker \(alone) times while it ran alone, so it was set aside. Try a simpler problem or scene, or ask the operator to look at the logs."),
                     by: by)
                 return .failedCrashedWorker
             }
-            let reason = "it stopped the \(stageKey) worker \(n) times"
+            let reason = "it stopped the \(stageKey) worker \(alone) times while it ran alone"
             try claim.quarantine(reason: reason)
             return .quarantined(reason)
         }
@@ -88,12 +104,15 @@ extension Spool {
         var history: [JSONValue] = []
         if case .array(let a)? = object["history"] { history = a }
         if object["id"] != nil {
+            let note = ranAlone
+                ? "worker stopped while holding the job, which ran alone (\(alone) of \(Spool.crashLimit)); put back"
+                : "worker stopped while holding the job; put back, not counted against it (it runs alone next time)"
             history.append(.object(["at": .string(Timestamp.string()), "status": object["status"] ?? .string("queued"),
-                                    "by": .string(by), "note": .string("worker stopped while holding the job (\(n) of \(Spool.crashLimit)); put back")]))
+                                    "by": .string(by), "note": .string(note)]))
             object["history"] = .array(history)
         }
         try claim.rewriteAndPutBack(JSONValue.object(object).serialized())
-        return .putBack(crashes: n)
+        return .putBack(crashes: n, alone: alone)
     }
 }
 

@@ -1,6 +1,7 @@
-// StoredVideos: deleting a job's video wherever it is kept (its artifacts/<id>/
-// in the spool, `<state>/videos/<id>.*` once delivered). The janitor deletes on
-// its timetable and after a watch; ingest deletes on a person's /forget.
+// StoredVideos: deleting a job's video wherever it is kept: its artifacts/<id>/ in
+// the spool, `<state>/videos/<id>.*` once delivered, and the render-cache entries
+// it was the last user of. The janitor deletes on its timetable and after a
+// watch; ingest deletes on a person's /forget.
 
 /// The state's videos/ (`<state>/videos/<id>.<ext>`), listed at most once (on first
 /// use) and indexed by the job id before the first dot.
@@ -27,11 +28,13 @@ public final class VideoIndex {
 }
 
 extension Spool {
-    /// Deletes artifacts/<id>/ and every `<id>.*` in `videos`; returns the paths removed.
-    public func deleteVideo(of id: String, _ videos: VideoIndex) -> [String] {
+    /// Deletes artifacts/<id>/, every `<id>.*` in `videos` and the cache entries no other job
+    /// uses; returns the paths removed. The job's own copies go first: a crash after them
+    /// leaves at most a cache entry, which the next release or the cache's lifetime takes.
+    public func deleteVideo(of id: String, _ videos: VideoIndex, _ cache: RenderCache) -> [String] {
         var out: [String] = []
         if artifactsInfo(FileName(id)) != nil, removeArtifacts(id) { out.append("artifacts/\(id)") }
         for name in videos.take(id) where videos.directory?.remove(name) == true { out.append("\(videos.path)/\(name)") }
-        return out
+        return out + cache.release(id).map { cache.root + "/" + $0 }
     }
 }

@@ -9,8 +9,10 @@ import Glibc
 #endif
 
 public enum OSThread {
-    /// Starts a detached thread running `body`; `name` is what ps shows for it.
-    public static func start(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
+    /// Starts a detached thread running `body`; `name` is what ps shows for it. Throws when
+    /// the system gives no thread (EAGAIN at a task limit: a sandbox's processes count toward
+    /// the daemon's unit); the caller fails its one piece of work, never the daemon.
+    public static func start(name: String? = nil, _ body: @escaping @Sendable () -> Void) throws(ThreadError) {
         final class Box: @unchecked Sendable { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
         var named = body
         if let name { named = { _ = mr_set_thread_name(name); body() } }
@@ -21,9 +23,18 @@ public enum OSThread {
             box.body()
             return nil
         }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        guard rc == 0 else {
+            Unmanaged<AnyObject>.fromOpaque(box).release()
+            throw ThreadError(code: rc)
+        }
         pthread_detach(tid)
     }
+}
+
+/// A thread that could not be started.
+public struct ThreadError: Error, CustomStringConvertible {
+    public let code: Int32
+    public var description: String { "cannot start a thread: \(String(cString: strerror(code)))" }
 }
 
 /// A mutex with a condition variable, for the few places that must wait on a thread.
@@ -110,7 +121,22 @@ final class ThreadPool: @unchecked Sendable {
         if spawn { threads += 1 }
         condition.signal()
         condition.unlock()
-        if spawn { OSThread.start { self.work() } }
+        guard spawn else { return }
+        do {
+            try OSThread.start { self.work() }
+        } catch {
+            // No thread to be had (a task limit): the threads that run take the job; with
+            // none at all, the caller runs what waits itself rather than leave it forever.
+            condition.lock()
+            threads -= 1
+            var orphaned: [@Sendable () -> Void] = []
+            if threads == 0 {
+                orphaned = Array(jobs[head...])
+                jobs.removeAll(keepingCapacity: true); head = 0
+            }
+            condition.unlock()
+            for job in orphaned { job() }
+        }
     }
 
     private func work() {

@@ -33,11 +33,18 @@ public struct DirectoryWatcher: AsyncSequence, Sendable {
         let stopWrite = pipeFDs[1]
         let loop = WatchLoop(path: path, rescanInterval: rescanInterval, settle: settle,
                              stopFD: pipeFDs[0], continuation: continuation, onOverflow: onOverflow)
+        do {
+            try OSThread.start { loop.run(); close(stopWrite) }
+        } catch {
+            // No thread (a task limit): the watch ends with the error instead of the daemon.
+            close(pipeFDs[0]); close(stopWrite)
+            continuation.finish(throwing: error)
+            return stream.makeAsyncIterator()
+        }
         continuation.onTermination = { _ in
             var b: UInt8 = 1
             _ = write(stopWrite, &b, 1)
         }
-        OSThread.start { loop.run(); close(stopWrite) }
         return stream.makeAsyncIterator()
     }
 }

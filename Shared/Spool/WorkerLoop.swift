@@ -1,10 +1,14 @@
 // WorkerLoop: the one consumer loop every stage plugs its step into. It recovers
 // the stage's orphans, watches its queue, claims with bounded concurrency,
 // promotes due deferred jobs, applies the step's outcome through the claim verbs,
-// and on graceful shutdown finishes work in hand or puts it back.
+// and on graceful shutdown finishes work in hand or puts it back. A suspect (a
+// job whose worker died holding it here before) runs alone: `StepGate` keeps
+// every other claim of this process's loops on the spool out meanwhile, so a
+// death then is the job's own (see Recovery).
 import Logging
 import MathreelCore
 import ServiceLifecycle
+import Synchronization
 
 /// What a step decided for its claimed job.
 public enum Outcome: Sendable {
@@ -43,6 +47,8 @@ public struct WorkerLoop: Service {
     /// Called at least every few seconds while the loop is alive (the watchdog's proof).
     public var onTick: @Sendable () -> Void = {}
     public let step: Step
+    /// Shared by every loop of this process on this spool.
+    let gate: StepGate
 
     public init(spool: Spool, stage: Stage, concurrency: Int = 4, logger: Logger, step: @escaping Step) {
         self.init(spool: spool, queue: .queue(stage), name: stage.rawValue, concurrency: concurrency, logger: logger, step: step)
@@ -51,6 +57,7 @@ public struct WorkerLoop: Service {
     public init(spool: Spool, queue: Place, name: String, concurrency: Int = 4, logger: Logger, step: @escaping Step) {
         self.spool = spool; self.queue = queue; self.name = name; self.concurrency = max(1, concurrency)
         self.logger = logger; self.step = step
+        self.gate = StepGate.of(spool)
     }
 
     var stage: Stage? { queue.stage }
@@ -135,41 +142,93 @@ public struct WorkerLoop: Service {
     }
 
     private func process(_ file: FileName, _ work: WorkQueue) async {
-        let spool = self.spool, queue = self.queue, claimName = self.claimName, untilClosed = settle != nil
-        guard let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file), untilClosed: untilClosed) }) else { return }
-        switch result {
-        case .lost:
-            return
-        case .busy:
-            await work.retryLater(file)
-        case .quarantined(let reason):
-            logger.warning("quarantined a file that is not a job", metadata: ["file": "\(file)", "reason": "\(reason)"])
-        case .claimed(let claim):
-            let id = claim.name.jobID ?? claim.name.description
-            var outcome: Outcome
-            do {
-                outcome = try await step(claim)
-            } catch is CancellationError {
-                do { try await BlockingIO.run { try claim.putBack() } } catch { logger.error("could not put a job back; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"]) }
-                logger.notice("put a job back at shutdown", metadata: ["job_id": "\(id)"])
+        // Cancelled while waiting: nothing is claimed, the name stays in its queue.
+        guard await gate.enter() else { return }
+        if case .claimed(let claim)? = await claim(file, work) {
+            if isSuspect(claim) {
+                // Alone means holding nothing else: let go of it while waiting for the turn,
+                // so a death meanwhile is counted against no one.
+                let back: Void? = try? await BlockingIO.run { try claim.putBack() }
+                claim.finish()
+                await gate.leave()
+                if back != nil { await runAlone(claim.name, work) }
                 return
-            } catch {
-                if let job = try? claim.job() {
-                    outcome = .retry(job, JobError(stage: name, code: "internal_error",
-                                                   message: "The \(name) stage hit an unexpected error (\(error)); it will be tried again."))
-                } else {
-                    outcome = .quarantine("the \(name) stage could not read it as a job: \(error)")
-                }
             }
-            do {
-                let chosen = outcome
-                try await BlockingIO.run { try self.apply(chosen, to: claim, id: id) }
-            } catch {
-                // The claim's locks close with it, so recovery will find and finish this file.
-                logger.error("could not move a job on; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
-            }
-            claim.finish()
+            await run(claim)
         }
+        await gate.leave()
+    }
+
+    /// Claims `file` and says what came of it; the claim is the caller's to run.
+    private func claim(_ file: FileName, _ work: WorkQueue) async -> ClaimResult? {
+        let spool = self.spool, queue = self.queue, claimName = self.claimName, untilClosed = settle != nil
+        let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file), untilClosed: untilClosed) })
+        switch result {
+        case .busy?:
+            await work.retryLater(file)
+        case .quarantined(let reason)?:
+            logger.warning("quarantined a file that is not a job", metadata: ["file": "\(file)", "reason": "\(reason)"])
+        default:
+            break
+        }
+        return result
+    }
+
+    /// Whether a worker died holding this job at this queue before. Job files
+    /// without crashes never carry the key, so most claims skip the parse.
+    private func isSuspect(_ claim: Claim) -> Bool {
+        guard claim.bytes.firstRange(of: Array("\"crashes\"".utf8)) != nil,
+              case .object(let object)? = try? JSONValue.parse(claim.bytes) else { return false }
+        return Job.counter(object["crashes"]?.objectValue?[Spool.crashKey(queue)]) > 0
+    }
+
+    /// A suspect's solo turn: once this process holds no other claim and runs no
+    /// other step, claim it again, mark the file, run the step as usual. A death
+    /// from the mark until the claim lets go counts against the job (Recovery).
+    private func runAlone(_ file: FileName, _ work: WorkQueue) async {
+        // Cancelled while waiting: the file waits in its queue.
+        guard await gate.enterAlone() else { return }
+        if case .claimed(let claim)? = await claim(file, work) {
+            let id = claim.name.jobID ?? claim.name.description
+            do {
+                try await BlockingIO.run { try claim.markAlone() }
+                logger.notice("running a job alone: a worker stopped while holding it here before", metadata: ["job_id": "\(id)"])
+                await run(claim)
+            } catch {
+                // Not retried (it may be a failed fsync): recovery takes the claim from the disk.
+                logger.error("could not mark a job to run alone; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
+                claim.finish()
+            }
+        }
+        await gate.leaveAlone()
+    }
+
+    private func run(_ claim: Claim) async {
+        let id = claim.name.jobID ?? claim.name.description
+        var outcome: Outcome
+        do {
+            outcome = try await step(claim)
+        } catch is CancellationError {
+            do { try await BlockingIO.run { try claim.putBack() } } catch { logger.error("could not put a job back; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"]) }
+            logger.notice("put a job back at shutdown", metadata: ["job_id": "\(id)"])
+            claim.finish()
+            return
+        } catch {
+            if let job = try? claim.job() {
+                outcome = .retry(job, JobError(stage: name, code: "internal_error",
+                                               message: "The \(name) stage hit an unexpected error (\(error)); it will be tried again."))
+            } else {
+                outcome = .quarantine("the \(name) stage could not read it as a job: \(error)")
+            }
+        }
+        do {
+            let chosen = outcome
+            try await BlockingIO.run { try self.apply(chosen, to: claim, id: id) }
+        } catch {
+            // The claim's locks close with it, so recovery will find and finish this file.
+            logger.error("could not move a job on; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
+        }
+        claim.finish()
     }
 
     private func apply(_ outcome: Outcome, to claim: Claim, id: String) throws {
@@ -251,5 +310,88 @@ actor WorkQueue {
     func waitUntilClosed() async {
         if closed { return }
         await withCheckedContinuation { closeWaiters.append($0) }
+    }
+}
+
+/// Who may hold claims, per spool in this process: any number of loops' claims
+/// at once (a place is taken before the claim, given up after it lets go), or
+/// one suspect alone. A waiting suspect goes first (no new claim starts); it holds
+/// no place while it waits, so two suspects never deadlock. Waits end early,
+/// answering false, when the task is cancelled.
+actor StepGate {
+    private var shared = 0
+    private var alone = false
+    private var sharedWaiters: [(id: UInt64, resume: CheckedContinuation<Bool, Never>)] = []
+    private var aloneWaiters: [(id: UInt64, resume: CheckedContinuation<Bool, Never>)] = []
+    private var cancelled: Set<UInt64> = []
+    private var lastID: UInt64 = 0
+
+    private static let gates = Mutex<[String: StepGate]>([:])
+
+    /// The gate of every loop of this process on `spool`.
+    static func of(_ spool: Spool) -> StepGate {
+        gates.withLock { g in
+            if let gate = g[spool.root] { return gate }
+            let gate = StepGate()
+            g[spool.root] = gate
+            return gate
+        }
+    }
+
+    func enter() async -> Bool {
+        if !alone && aloneWaiters.isEmpty { shared += 1; return true }
+        return await wait(alone: false)
+    }
+
+    func leave() {
+        shared -= 1
+        admit()
+    }
+
+    func enterAlone() async -> Bool {
+        if !alone && shared == 0 && aloneWaiters.isEmpty { alone = true; return true }
+        return await wait(alone: true)
+    }
+
+    func leaveAlone() {
+        alone = false
+        admit()
+    }
+
+    private func wait(alone wantsAlone: Bool) async -> Bool {
+        lastID += 1
+        let id = lastID
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                if cancelled.remove(id) != nil || Task.isCancelled { c.resume(returning: false); return }
+                if wantsAlone { aloneWaiters.append((id, c)) } else { sharedWaiters.append((id, c)) }
+            }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+    }
+
+    private func cancel(_ id: UInt64) {
+        if let i = sharedWaiters.firstIndex(where: { $0.id == id }) {
+            sharedWaiters.remove(at: i).resume.resume(returning: false)
+        } else if let i = aloneWaiters.firstIndex(where: { $0.id == id }) {
+            aloneWaiters.remove(at: i).resume.resume(returning: false)
+            admit()
+        } else {
+            cancelled.insert(id)  // not waiting yet; `wait` will see it
+        }
+    }
+
+    private func admit() {
+        guard !alone else { return }
+        if !aloneWaiters.isEmpty {
+            guard shared == 0 else { return }
+            alone = true
+            aloneWaiters.removeFirst().resume.resume(returning: true)
+            return
+        }
+        shared += sharedWaiters.count
+        for w in sharedWaiters { w.resume.resume(returning: true) }
+        sharedWaiters = []
     }
 }

@@ -42,4 +42,27 @@ import Testing
         try "8192".write(toFile: dir.path + "/max_user_watches", atomically: true, encoding: .utf8)
         #expect(Doctor.inotifyCheck(base: dir.path).ok)
     }
+
+    /// The posture report: the sandbox measured from inside one, and each daemon's readable secrets.
+    @Test(.timeLimit(.minutes(2)))
+    func securityReportsTheSandboxAsMeasuredAndEachDaemonsSecrets() async throws {
+        let f = try CLIFixture()
+        let envFile = f.dir.path + "/mathreel.env"
+        try "GROQ_API_KEY=gsk_x\nTELEGRAM_BOT_TOKEN=123:abc\nWHATSAPP_APP_SECRET=\nMATHREEL_API_SECRET=s\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        var env = f.environment
+        env["MATHREEL_ENV_FILE"] = envFile
+        env["MATHREEL_PYTHON"] = manimPython
+        let r = try await runCommand(Binaries.path("mathreel"), ["doctor", "--security"], environment: env, timeout: 90)
+        #expect(r.status == .exited(0), "\(r.stdout)\n\(r.stderr)")
+        let out = r.stdout
+        #expect(out.contains("secrets   mathreel-render can read no secret"), "\(out)")
+        #expect(out.contains("secrets   mathreel-janitor can read no secret"), "\(out)")
+        #expect(out.contains("secrets   mathreel-codegen can read GROQ_API_KEY ("), "\(out)")
+        #expect(out.contains("secrets   mathreel-deliver can read TELEGRAM_BOT_TOKEN ("), "\(out)")
+        #expect(out.contains("secrets   mathreel-ingest can read MATHREEL_API_SECRET, TELEGRAM_BOT_TOKEN ("), "\(out)")
+        // Measured inside a sandbox: never root, no network.
+        #expect(out.contains("sandbox   host uid "), "\(out)")
+        #expect(!out.contains("sandbox   host uid 0\n"), "untrusted code never runs as root on the host: \(out)")
+        #expect(out.contains("sandbox   network none"), "\(out)")
+    }
 }

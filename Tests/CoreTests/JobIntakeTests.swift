@@ -96,6 +96,17 @@ func codeJSON(_ code: String) -> String {
         #expect(job.error == nil)
     }
 
+    /// What the stages record is theirs: a dropped file cannot set tries, crashes, code, paths or a link.
+    @Test func aPersonsFileCannotSetWhatTheStagesRecord() throws {
+        let job = try intakeJob(#"""
+            {"problem": "Solve x^2 - 5x + 6 = 0", "next": "ready", "attempts": {"render": 9223372036854775807}, "crashes": {"codegen": 2},
+             "codegen": {"repairs": -1000000, "provider": "groq"}, "render": {"video": "../../etc/mathreel/mathreel.env"},
+             "delivery": {"path": "/etc/mathreel/mathreel.env", "url": "https://evil.example/v/x"}}
+            """#)
+        #expect(job.next == nil && job.attempts.isEmpty && job.crashes.isEmpty)
+        #expect(job.codegen == nil && job.render == nil && job.delivery == nil)
+    }
+
     @Test func theIntakeIDReplacesAnIDInTheFile() throws {
         let job = try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "id": "11111111-2222-4333-8444-555555555555"}"#)
         #expect(job.id == intakeID)

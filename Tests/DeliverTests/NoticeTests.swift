@@ -150,12 +150,24 @@ func told(_ log: PlatformLog, _ needle: String) -> [PlatformCall] {
         _ = try await readyJob(spool, tg)
         _ = try await readyJob(spool, wa)
         let tgVideo = fileBytes(dir.state + "/videos/\(tg).mp4"), waVideo = fileBytes(dir.state + "/videos/\(wa).mp4")
+        // A spool writer points the waiting job's `delivery.path` at a secret: the sender must not follow it.
+        let secret = dir.path + "/mathreel.env"
+        try "TELEGRAM_BOT_TOKEN=123:hunter2\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let readyPath = spool.path(.ready) + "/\(tg).json"
+        var forged = try #require(JSONValue.parse(fileBytes(readyPath)).objectValue)
+        var section = forged["delivery"]?.objectValue ?? [:]
+        section["path"] = .string(secret)
+        forged["delivery"] = .object(section)
+        try Data(JSONValue.object(forged).serialized()).write(to: URL(fileURLWithPath: readyPath + ".forged"))
+        #expect(rename(readyPath + ".forged", readyPath) == 0)
         #expect(await waitUntil(timeout: 60) { spool.locate(tg) == .done && spool.locate(wa) == .done }, "\(delivery.daemon.log)")
 
         let sent = try #require(telegram.log.accepted.first { $0.method == "sendvideo" })
         let parts = try #require(sent.parts)
         #expect(parts.first { $0.name == "chat_id" }?.text == "55")
-        #expect(parts.first { $0.name == "video" }?.body == tgVideo)
+        #expect(parts.first { $0.name == "video" }?.body == tgVideo, "the stored video went, not what delivery.path named")
+        let sentBodies = telegram.log.calls.flatMap { $0.parts ?? [] }.map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(!sentBodies.contains { $0.contains("hunter2") }, "the secret file was uploaded")
         #expect(parts.first { $0.name == "video" }?.contentType == "video/mp4")
         let upload = try #require(whatsapp.log.accepted.first { $0.method == "media" })
         #expect(upload.parts?.first { $0.name == "file" }?.body == waVideo)

@@ -88,6 +88,10 @@ struct Fuzzer {
         #"{"update_id":6,"callback_query":{"id":"4382","from":{"id":5,"is_bot":false,"first_name":"Ana"},"message":{"message_id":9,"chat":{"id":5,"type":"private"},"date":1767225600,"text":"failed"},"data":"retry:00000000-0000-4000-8000-000000000000"}}"#,
         #"{"update_id":7,"channel_post":{"message_id":7,"chat":{"id":-100999,"type":"channel","title":"News"},"date":1767225600,"text":"Solve x^2 = 9"}}"#,
         WebSide.message(8, text: "/status 1234"), WebSide.message(9, text: "/history"), WebSide.message(10, text: "/retry"),
+        // Entity offsets and lengths at the edges of Int64 (offset + length once trapped).
+        WebSide.message(11, text: "/solve@MathVidBot x = 1", extra: #","entities":[{"offset":1,"length":9223372036854775807,"type":"bot_command"}]"#),
+        WebSide.message(12, text: "/solve x = 1", extra: #","entities":[{"offset":9223372036854775807,"length":9223372036854775807,"type":"mention"}]"#),
+        WebSide.message(13, text: "/solve x = 1", extra: #","entities":[{"offset":-9223372036854775808,"length":-1,"type":"bot_command"}]"#),
     ]
 
     static func whatsapp(_ messages: String) -> String {
@@ -142,9 +146,13 @@ struct Fuzzer {
                 headers.append(("X-Hub-Signature-256", r.pick(["sha256=" + String(good.dropLast()) + wrongLast, good, "sha1=" + good, "sha256=", "sha256=zz" + good, "sha256=" + good.uppercased() + "00"])))
             }
         }
-        if path.hasPrefix("/api/") && r.chance(0.1) {
-            headers.append(("X-Timestamp", r.pick(["0", "-1", "\(Int64(Date().timeIntervalSince1970 * 1000))", "99999999999999999999", "abc"])))
-            headers.append(("X-Signature", String(decoding: r.bytes(32).map { 0x30 + $0 % 10 }, as: UTF8.self)))
+        if path.hasPrefix("/api/") && r.chance(0.15) {
+            // Timestamps at Int64's edges (`abs(now - ms)` once trapped on the first), and now and then a correct signature.
+            let stamp = r.pick(["0", "-1", "\(Int64(Date().timeIntervalSince1970 * 1000))", "99999999999999999999", "abc",
+                                "-9223372036854775808", "9223372036854775807", "-9223372036854775807", " 1", "+1"])
+            headers.append(("X-Timestamp", stamp))
+            let good = SHA256.hexString(SHA256.hmac(key: Array(WebSide.apiSecret.utf8), Array((stamp + ".").utf8) + body))
+            headers.append(("X-Signature", r.chance(0.3) ? good : String(decoding: r.bytes(32).map { 0x30 + $0 % 10 }, as: UTF8.self)))
         }
         if r.chance(0.1) { headers.append(("X-Correlation-Id", String(decoding: r.bytes(Int.random(in: 0..<300, using: &r)).map { 0x21 + $0 % 94 }, as: UTF8.self))) }
         if r.chance(0.05) { headers.append((r.pick(["Transfer-Encoding", "Expect", "Accept", "Range", "Cookie"]), r.pick(["chunked", "100-continue", "*/*", "bytes=0-", "a=b"]))) }
@@ -275,7 +283,9 @@ struct Fuzzer {
         let seed = ProcessInfo.processInfo.environment["MATHREEL_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         print("fuzz seed \(seed) (MATHREEL_FUZZ_SEED=\(seed) replays it)")
         // No limit or queue bound turns the flood into 429/503 for the wrong reason: the parsers are what is under test.
-        let w = try await WebSide.start(["MATHREEL_MAX_QUEUED": "1000000", "MATHREEL_RATE_LIMIT_BURST": "10000", "MATHREEL_RATE_LIMIT_PER_HOUR": "1000000"])
+        let w = try await WebSide.start(["MATHREEL_MAX_QUEUED": "1000000", "MATHREEL_RATE_LIMIT_BURST": "10000", "MATHREEL_RATE_LIMIT_PER_HOUR": "1000000",
+                                         "MATHREEL_NEW_SESSIONS_BURST": "10000", "MATHREEL_RATE_LIMIT_TOTAL_BURST": "100000",
+                                         "MATHREEL_API_SECRET": WebSide.apiSecret])
         defer { w.telegram.stop() }
 
         // Phase one: webhooks never carry a good secret or signature.

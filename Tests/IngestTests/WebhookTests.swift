@@ -14,6 +14,13 @@ struct WebSide {
     let telegram: FakeTelegram
     static let secret = "s3cret-Zq3_lk-9aP0"
     static let appSecret = "test_app_secret"
+    static let apiSecret = "api-secret-7Hq2"
+
+    /// The AI Video Tutor's signed request: hex(HMAC_SHA256(secret, timestamp + "." + body)).
+    static func signed(_ body: String, stamp: String = "\(Int64(Date().timeIntervalSince1970 * 1000))", secret: String = apiSecret) -> [(String, String)] {
+        [("Content-Type", "application/json"), ("X-Timestamp", stamp),
+         ("X-Signature", SHA256.hexString(SHA256.hmac(key: Array(secret.utf8), Array((stamp + ".").utf8) + Array(body.utf8))))]
+    }
 
     /// `prepare` sees the spool before the daemon starts.
     static func start(_ extra: [String: String] = [:], prepare: (Spool) throws -> Void = { _ in }) async throws -> WebSide {

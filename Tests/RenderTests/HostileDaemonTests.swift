@@ -2,7 +2,7 @@
 // each ends in failed/ with a fitting code and message, the daemon keeps serving,
 // and a canary secret in the daemon's environment turns up in no file it wrote.
 // Then the same reach for `os` with the static check out of the way: the sandbox
-// alone holds.
+// alone holds. A daemon starved of tasks fails its jobs and keeps serving.
 import Foundation
 import MathreelCore
 import MathreelDaemon
@@ -67,6 +67,46 @@ import Glibc
         #expect(found.stdout.isEmpty, "the canary secret reached: \(found.stdout)")
     }
 
+    @Test(.timeLimit(.minutes(4)))
+    func aDaemonOutOfTasksFailsItsJobsNotItself() async throws {
+        // The render unit's TasksMax filled up (two fork bombs at once did it): the next thread
+        // or process the daemon starts is refused. Here a pids cgroup does the same, to the task.
+        guard let group = PidsGroup.make() else { return }  // needs root and a pids controller
+        defer { group.remove() }
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_RENDER_TIMEOUT_S": "30", "MATHREEL_MAX_CONCURRENT_RENDERS": "2"])
+        defer { daemon.child.signal(SIGKILL) }
+        // Serving (its watches run) with a runner waiting: then the tasks run out.
+        let warm = await waitUntil(timeout: 60) {
+            daemon.log.contains("\"msg\":\"ready\"") && descendants(of: daemon.child.pid).contains {
+                (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("-I\0-B\0-c") == true
+            }
+        }
+        #expect(warm, "ready, a runner waiting: \(daemon.log)")
+        try group.add(daemon.child.pid)
+        // One task left: whatever the daemon starts after it (a thread or a process) is refused.
+        try group.limit(group.current() + 1)
+        var ids: [String] = []
+        for i in 0..<4 { ids.append(try submitCode(spool, "self.add(Text(\"\(i)\"))\nself.wait(0.2)")) }
+        let settled = await waitUntil(timeout: 120, interval: 0.2) {
+            count(spool, .render) + count(spool, .active(.render)) == 0
+        }
+        #expect(daemon.child.termination == nil, "the daemon survived: \(daemon.log)")
+        #expect(settled, "every job was answered: \(daemon.log)")
+        // Each job failed with its reason, or waits for another try with it.
+        for job in jobs(in: spool, .failed) where ids.contains(job.id) {
+            #expect(job.error?.message.isEmpty == false, "\(job.id): \(job.error?.code ?? "no error")")
+        }
+        for job in jobs(in: spool, .deferred(.render)) where ids.contains(job.id) {
+            #expect(job.history.last?.note?.contains("failed (") == true, "\(job.id): \(job.history.last?.note ?? "no note")")
+        }
+        try group.limit(nil)
+        let good = try submitCode(spool, "self.add(Square())\nself.wait(0.2)")
+        #expect(await waitUntil(timeout: 90) { jobs(in: spool, .deliver).contains { $0.id == good } }, "serving again: \(daemon.log)")
+        #expect(await daemon.stop() == .exited(0), "\(daemon.log)")
+    }
+
     @Test func reachingOSAnyWayFindsOnlyTheSandbox() async throws {
         // No static check here: every route to `os` works, and none of it reaches the host.
         let marker = "/tmp/mathreel-reached-\(getpid())"
@@ -92,5 +132,49 @@ import Glibc
         #expect(r.report?["message"]?.stringValue == "reached os 4 times", "\(r.log.suffix(1500))")
         #expect(!FileManager.default.fileExists(atPath: marker), "the host's /tmp is untouched")
         #expect(kill(getpid(), 0) == 0)
+    }
+}
+
+/// A pids cgroup of its own (v1's pids hierarchy, or v2 with the pids controller), for
+/// starving one process of tasks; nil when this machine or user cannot make one.
+struct PidsGroup {
+    let path: String
+    let procs: String
+
+    static func make() -> PidsGroup? {
+        guard geteuid() == 0 else { return nil }
+        let name = "mathreel-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for (root, procs) in [("/sys/fs/cgroup/pids", "cgroup.procs"), ("/sys/fs/cgroup", "cgroup.procs")] {
+            guard access(root + "/cgroup.procs", W_OK) == 0 else { continue }
+            if root == "/sys/fs/cgroup" {
+                guard let controllers = try? String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8),
+                      controllers.contains("pids") else { continue }
+            }
+            guard mkdir(root + "/" + name, 0o755) == 0 else { continue }
+            let group = PidsGroup(path: root + "/" + name, procs: procs)
+            if access(group.path + "/pids.max", W_OK) == 0 { return group }
+            group.remove()
+        }
+        return nil
+    }
+
+    func write(_ file: String, _ value: String) throws {
+        let fd = open(path + "/" + file, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ChildError(description: "open \(path)/\(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(value.utf8)
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw ChildError(description: "write \(path)/\(file): \(String(cString: strerror(errno)))") }
+    }
+
+    func add(_ pid: pid_t) throws { try write(procs, "\(pid)") }
+    func limit(_ tasks: Int?) throws { try write("pids.max", tasks.map(String.init) ?? "max") }
+    func current() -> Int { Int(((try? String(contentsOfFile: path + "/pids.current", encoding: .utf8)) ?? "").trimmed()) ?? 0 }
+
+    /// Moves what is left to the parent group, then removes this one.
+    func remove() {
+        let parent = String(path[..<path.lastIndex(of: "/")!])
+        let left = ((try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n")
+        for pid in left { try? PidsGroup(path: parent, procs: procs).write(procs, String(pid)) }
+        _ = rmdir(path)
     }
 }

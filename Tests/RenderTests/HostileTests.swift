@@ -87,6 +87,32 @@ func verdict(_ r: SandboxResult) throws -> JobError {
         #expect(after.report?["ok"] == .bool(true), "the next render still works")
     }
 
+    @Test func numpysToFileFillsNothingButTheCappedWorkDirectory() async throws {
+        // The issue's case: ndarray.tofile passes the static check and once filled / and /dev
+        // (tmpfs without a size) with gigabytes. Now every place stops at the one cap.
+        var limits = SandboxLimits()
+        limits.workBytes = 64 << 20
+        let body = """
+            import numpy as np
+            a = np.zeros(16 << 20, dtype=np.uint8)
+            written = 0
+            for d in ['', '/dev', '/dev/shm', '/tmp', '/job', '/var/tmp']:
+                for i in range(6):
+                    try:
+                        a.tofile('%s/fill-%d' % (d, i))
+                        written += a.nbytes
+                    except OSError:
+                        break
+            raise RuntimeError('WROTE:%d' % written)
+            """
+        let (r, _) = try await render(body, limits: limits)
+        let message = r.report?["message"]?.stringValue ?? ""
+        let written = Int64(message.split(separator: ":").last ?? "") ?? .max
+        #expect(message.hasPrefix("WROTE:") && written <= limits.workBytes, "\(message) \(r.log.suffix(800))")
+        let (after, _) = try await render("self.add(Square())\nself.wait(0.1)")
+        #expect(after.report?["ok"] == .bool(true), "the next render still works")
+    }
+
     @Test func aForkBombStopsAtTheProcessLimit() async throws {
         var limits = SandboxLimits()
         limits.wallSeconds = 120

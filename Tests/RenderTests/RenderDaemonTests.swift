@@ -157,11 +157,43 @@ import Glibc
         let a = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(first)/video.mp4"))
         let b = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(again)/video.mp4"))
         #expect(a == b && !a.isEmpty)
-        // The job's own files can go (the janitor deletes them once watched); the cache keeps its copy.
+        // The job's own files can go; the cache keeps its copy while a job it was made or served for is unwatched.
         try FileManager.default.removeItem(atPath: dir.spool + "/artifacts/\(first)")
-        let entries = try FileManager.default.contentsOfDirectory(atPath: dir.state + "/render-cache").filter { !$0.hasPrefix(".") }
+        let cache = dir.state + "/render-cache"
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.count == 64 }
         // One entry per distinct video (two here), each under its checked key and, once the
         // installed Manim is known, also under the raw code's key.
         #expect(entries.count >= 2 && entries.count <= 4, "\(entries)")
+        // Each names the jobs that use it, and each job lists its entries.
+        let users = Set(try entries.flatMap { try FileManager.default.contentsOfDirectory(atPath: cache + "/\($0)/users") })
+        #expect(users == [first, again, other], "\(users)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache + "/jobs/\(again)").allSatisfy { entries.contains($0) })
+    }
+
+    @Test func anEntryPastItsLifetimeOrOverTheCapIsNotServed() throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let first = JobID.make(), second = JobID.make()
+        let source = spool.artifactsPath(first), target = spool.artifactsPath(second)
+        for d in [source, target] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        try PlainFile.write(Array(repeating: 7, count: 5000), to: source + "/video.mp4")
+        let key = String(repeating: "ab", count: 32), now = RenderCache.now()
+        var cache = RenderCache(state: dir.state, ttl: 60, maxBytes: 1 << 20)
+        cache.store(key, for: first, from: source, files: ["video.mp4"], render: [:], now: now)
+        #expect(cache.serve(key, for: second, into: target, now: now + 61) == nil, "past its lifetime: a miss")
+        #expect(!FileManager.default.fileExists(atPath: cache.root + "/" + key), "and removed")
+        // Kept only under the cap: a store over it evicts at once (the oldest first).
+        cache.maxBytes = 4000
+        cache.store(key, for: first, from: source, files: ["video.mp4"], render: [:], now: now)
+        #expect(!FileManager.default.fileExists(atPath: cache.root + "/" + key))
+        #expect(cache.serve(key, for: second, into: target, now: now) == nil)
+        // Keys and ids are never paths.
+        cache.maxBytes = 1 << 20
+        #expect(cache.serve("../../etc", for: second, into: target) == nil)
+        cache.store("../x", for: first, from: source, files: ["video.mp4"], render: [:])
+        cache.store(key, for: "../../x", from: source, files: ["video.mp4"], render: [:])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.root).filter { $0.count == 64 } == [], "nothing was stored")
+        #expect(!FileManager.default.fileExists(atPath: dir.state + "/x") && !FileManager.default.fileExists(atPath: dir.path + "/x"))
+        #expect(cache.release("../\(first)") == [])
     }
 }

@@ -1,6 +1,9 @@
 // Real renders inside the real sandbox: a MathTex scene becomes a playable
 // video, and code that reaches for the network, the host's files or the
-// daemon's environment finds nothing there.
+// daemon's environment finds nothing there; one size cap covers every byte a
+// sandbox can write, the kernel interfaces a scene never needs are refused,
+// each sandbox runs on its share of the CPUs, and untrusted code never runs as
+// root, wherever the Python environment lives.
 import Foundation
 import MathreelCore
 import MathreelDaemon
@@ -130,21 +133,175 @@ func probe(_ file: String) async throws -> JSONObject {
         #expect(v["avg_frame_rate"] == .string("60/1"))
     }
 
-    @Test func aRootDaemonStepsDownUnlessThePythonIsClosedToOthers() throws {
-        let open = Sandbox(python: manimPython)
+    @Test func untrustedCodeNeverRunsAsRootWhereverThePythonLives() async throws {
+        // A venv under a directory only its owner may enter: a checkout under /root, or a
+        // clone into `mktemp -d` (mode 0700).
         let dir = TempDir("mathreel-closed")
-        try FileManager.default.createDirectory(atPath: dir.path + "/venv/bin", withIntermediateDirectories: true)
+        let made = try await runCommand("/usr/bin/python3", ["-m", "venv", "--without-pip", dir.path + "/venv"])
+        #expect(made.status.succeeded, "\(made.stderr)")
         chmod(dir.path, 0o700)
-        let closed = Sandbox(python: dir.path + "/venv/bin/python")
-        if geteuid() == 0 {
-            #expect(open.stepDownTo == Sandbox.nobody && open.warning == nil)
-            #expect(closed.stepDownTo == nil)
-            #expect(closed.warning?.contains(dir.path) == true, "the warning names the closed directory: \(closed.warning ?? "")")
-            #expect(open.command().contains("/usr/bin/setpriv") && !closed.command().contains("/usr/bin/setpriv"))
-        } else {
-            #expect(open.stepDownTo == nil && closed.stepDownTo == nil && closed.warning == nil, "not root: nothing to step down from")
+        let open = Sandbox(python: manimPython), closed = Sandbox(python: dir.path + "/venv/bin/python")
+        // Seen from the host, the sandbox's user is nobody when the daemon is root, else the daemon's own.
+        let expected = geteuid() == 0 ? Sandbox.nobody : geteuid()
+        for sandbox in [open, closed] {
+            #expect(sandbox.stepDownTo == (geteuid() == 0 ? Sandbox.nobody : nil))
+            #expect(sandbox.refusal == nil, "\(sandbox.refusal ?? "")")
+            #expect(sandbox.command().contains("--nproc=\(sandbox.limits.processes)"))
+            let marker = "mathreel-marker-\(UInt64.random(in: 0...UInt64.max))"
+            async let run = sandbox.execute([sandbox.python, "-I", "-c", "import sys, time\nprint(sys.prefix, flush=True)\ntime.sleep(3)\n# " + marker],
+                                            wallSeconds: 60)
+            // Seen from the host (inside, bwrap's nested user namespace shows its own ids), once
+            // the Python runs: every process of the chain from bwrap down.
+            var seen: [Int32: [UInt32]] = [:]
+            _ = await waitUntil(timeout: 20) {
+                seen = hostUIDs(ofProcessesNaming: marker)
+                return seen.keys.contains { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.hasPrefix(sandbox.python + "\0") == true }
+            }
+            let (end, timedOut, log) = try await run
+            #expect(end.succeeded && !timedOut, "\(sandbox.python): \(log)")
+            #expect(!seen.isEmpty && seen.values.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == expected } },
+                    "\(sandbox.python) runs as \(seen) on the host, not \(expected)")
+            #expect(log.contains(String(sandbox.python.dropLast("/bin/python".count))), "the environment is there: \(log)")
         }
-        #expect(open.command().contains("--nproc=\(SandboxLimits().processes)"))
+    }
+
+    @Test func aRootDaemonRefusesAnEnvironmentNobodyMayRead() async throws {
+        let dir = TempDir("mathreel-unreadable")
+        let made = try await runCommand("/usr/bin/python3", ["-m", "venv", "--without-pip", dir.path + "/venv"])
+        #expect(made.status.succeeded, "\(made.stderr)")
+        chmod(dir.path + "/venv/pyvenv.cfg", 0o600)
+        let sandbox = Sandbox(python: dir.path + "/venv/bin/python")
+        if geteuid() == 0 {
+            let refusal = sandbox.refusal ?? ""
+            #expect(refusal.contains(dir.path + "/venv/pyvenv.cfg") && refusal.contains("chmod -R o+rX"), "names the file and the fix: \(refusal)")
+        } else {
+            #expect(sandbox.refusal == nil, "not root: the sandbox maps back to the daemon's own user, who reads it")
+        }
+    }
+
+    @Test func theWholeWritableSpaceSharesOneCap() async throws {
+        var sandbox = Sandbox(python: manimPython)
+        sandbox.limits.workBytes = 48 << 20
+        // Up to 8 files of 16 MB in every place a scene might write; only /job (with /tmp and
+        // /dev/shm inside it) takes anything, and all of it together stops at the cap.
+        let script = """
+            import os
+            total, places = 0, {}
+            chunk = b"x" * (1 << 20)
+            for d in ["/", "/dev", "/dev/shm", "/tmp", "/job", "/job/tmp", "/var/tmp", "/run", "/home", "/usr", "/proc", "/dev/pts"]:
+                for i in range(8):
+                    try:
+                        os.makedirs(d, exist_ok=True)
+                        with open(os.path.join(d, "fill-%d" % i), "wb", buffering=0) as f:
+                            for _ in range(16):
+                                n = f.write(chunk)
+                                total += n
+                                places[d] = places.get(d, 0) + n
+                                if n < len(chunk):
+                                    break
+                    except OSError:
+                        break
+            print("wrote", total, sorted(places.items()))
+            """
+        let (_, timedOut, log) = try await sandbox.execute([sandbox.python, "-I", "-c", script], wallSeconds: 60)
+        #expect(!timedOut)
+        let line = try #require(log.split(separator: "\n").first { $0.hasPrefix("wrote ") }, "\(log)")
+        let total = Int64(line.split(separator: " ")[1]) ?? .max
+        #expect(total <= sandbox.limits.workBytes, "\(line)")
+        #expect(total >= sandbox.limits.workBytes - (4 << 20), "the cap itself is usable: \(line)")
+    }
+
+    @Test func kernelInterfacesAScenesNeverNeedAreRefused() async throws {
+        let sandbox = Sandbox(python: manimPython)
+        // Straight into the sandbox, no static check: ctypes reaches every system call.
+        let script = """
+            import ctypes, errno, os, platform, socket, threading
+            libc = ctypes.CDLL(None, use_errno=True)
+            nr = {"x86_64": dict(ptrace=101, unshare=272, mount=165, keyctl=250, bpf=321, perf_event_open=298, userfaultfd=323,
+                                 io_uring_setup=425, memfd_create=319, personality=135, clone3=435, sched_setaffinity=203,
+                                 shmget=29, setns=308, kexec_load=246, init_module=175, add_key=248, process_vm_readv=310),
+                  "aarch64": dict(ptrace=117, unshare=97, mount=40, keyctl=219, bpf=280, perf_event_open=241, userfaultfd=282,
+                                  io_uring_setup=425, memfd_create=279, personality=92, clone3=435, sched_setaffinity=122,
+                                  shmget=194, setns=268, kexec_load=104, init_module=105, add_key=217, process_vm_readv=270)}[platform.machine()]
+            mask = ctypes.c_ulong(1)
+            args = dict(ptrace=(0, 0, 0, 0), unshare=(0x10000000,), mount=(b"none", b"/job", b"tmpfs", 0, 0), keyctl=(0, 0),
+                        bpf=(0, 0, 0), perf_event_open=(0, 0, -1, -1, 0), userfaultfd=(0,), io_uring_setup=(1, 0),
+                        memfd_create=(b"x", 0), personality=(0x0040000,), clone3=(0, 0), sched_setaffinity=(0, 8, ctypes.byref(mask)),
+                        shmget=(0, 4096, 0o1600), setns=(0, 0), kexec_load=(0, 0, 0, 0), init_module=(0, 0, b""),
+                        add_key=(b"user", b"k", b"v", 1, -2), process_vm_readv=(1, 0, 0, 0, 0, 0))
+            out = []
+            for name, n in sorted(nr.items()):
+                ctypes.set_errno(0)
+                r = libc.syscall(n, *args[name])
+                out.append("%s=%s" % (name, "ok" if r >= 0 else errno.errorcode.get(ctypes.get_errno(), "?")))
+            for name, family in [("vsock", 40), ("packet", 17), ("unix", socket.AF_UNIX), ("inet", socket.AF_INET)]:
+                try:
+                    socket.socket(family, socket.SOCK_DGRAM).close()
+                    out.append(name + "=ok")
+                except OSError as e:
+                    out.append("%s=%s" % (name, errno.errorcode.get(e.errno)))
+            print(" ".join(out), flush=True)
+            out = []
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            t = threading.Thread(target=lambda: None); t.start(); t.join()
+            out.append("fork=ok thread=ok")
+            print(" ".join(out))
+            """
+        let (end, _, log) = try await sandbox.execute([sandbox.python, "-I", "-c", script], wallSeconds: 60)
+        #expect(end.succeeded, "\(log)")
+        let results = Dictionary(log.split(whereSeparator: { $0 == "\n" || $0 == " " }).compactMap { pair -> (String, String)? in
+            let kv = pair.split(separator: "=")
+            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+        }, uniquingKeysWith: { a, _ in a })
+        for name in ["ptrace", "unshare", "mount", "keyctl", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "memfd_create",
+                     "personality", "sched_setaffinity", "shmget", "setns", "kexec_load", "init_module", "add_key", "process_vm_readv"] {
+            #expect(results[name] == "EPERM", "\(name): \(results[name] ?? "missing") in \(log.suffix(800))")
+        }
+        #expect(results["clone3"] == "ENOSYS", "clone3 falls back to clone: \(log.suffix(800))")
+        #expect(results["vsock"] == "EAFNOSUPPORT" && results["packet"] == "EAFNOSUPPORT", "\(log.suffix(800))")
+        #expect(results["unix"] == "ok" && results["inet"] == "ok" && results["fork"] == "ok" && results["thread"] == "ok", "\(log.suffix(800))")
+    }
+
+    @Test func eachSandboxRunsOnItsShareOfTheCPUs() async throws {
+        // By default each CPU is one render's share; a daemon with fewer renders at once gives each more.
+        let script = "import os\nprint(len(os.sched_getaffinity(0)), os.nice(0))"
+        let one = Sandbox(python: manimPython)
+        var all = Sandbox(python: manimPython)
+        all.limits.renders = 1
+        for (sandbox, share) in [(one, 1), (all, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))] {
+            let (end, _, log) = try await sandbox.execute([sandbox.python, "-I", "-c", script], wallSeconds: 60)
+            #expect(end.succeeded, "\(log)")
+            let fields = log.split(separator: "\n").last?.split(separator: " ").compactMap { Int($0) } ?? []
+            #expect(fields.first == share, "CPUs: \(log)")
+            #expect((fields.last ?? 0) >= 10, "niced below the daemons: \(log)")
+        }
+    }
+
+    @Test func theProcessCapFitsTheDaemonsTaskLimit() {
+        // Two renders at once, each forking up to its cap, must leave the daemon its own tasks.
+        let cap = Sandbox.processCap(wanted: 256, renders: 2, taskLimit: 512)
+        #expect(cap >= 32 && 2 * (cap + Sandbox.sandboxOverhead * 2) + Sandbox.daemonTasks <= 512, "\(cap)")
+        #expect(Sandbox.processCap(wanted: 256, renders: 2, taskLimit: nil) == 256)
+        #expect(Sandbox.processCap(wanted: 256, renders: Int.max, taskLimit: 512) >= 0)
+        #expect(Sandbox.processCap(wanted: 256, renders: 64, taskLimit: 512) < 32, "too many renders for the limit")
+    }
+
+    @Test func readingAFileThatGrowsNeverWritesPastTheBuffer() throws {
+        // The worst case of a file growing after fstat: /proc/self/smaps says it holds 0 bytes
+        // and then reads out hundreds of kilobytes. The read must stay within its buffer.
+        let file = try ScratchFile(contents: Array("x".utf8))
+        let smaps = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
+        try #require(smaps >= 0)
+        #expect(dup2(smaps, file.fd) == file.fd)
+        close(smaps)
+        #expect(file.size == 0)
+        #expect(file.read(limit: 64 << 20).isEmpty && file.tail(limit: 64 << 20).isEmpty)
+        let grown = try ScratchFile(contents: [UInt8](repeating: 0x61, count: 1000))
+        #expect(grown.read(limit: 10).count == 10 && grown.read(limit: 1 << 20).count == 1000 && grown.tail(limit: 10).count == 10)
+        #expect(grown.read(limit: -1).isEmpty && grown.tail(limit: -5).isEmpty, "a nonsense limit reads nothing")
     }
 
     @Test func aSceneErrorIsReportedWithItsLine() async throws {
@@ -195,6 +352,18 @@ func probe(_ file: String) async throws -> JSONObject {
         await pool.shutdown()
         #expect(await pool.waiting == 0)
     }
+}
+
+/// The real, effective, saved and filesystem uids of every process whose command line holds `marker`.
+func hostUIDs(ofProcessesNaming marker: String) -> [Int32: [UInt32]] {
+    var found: [Int32: [UInt32]] = [:]
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), pid != getpid(),
+              let cmdline = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8), cmdline.contains(marker),
+              let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8) else { continue }
+        found[pid] = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().compactMap { UInt32($0) } ?? []
+    }
+    return found
 }
 
 /// Every process below `pid`, from /proc's children lists (one per thread: a child

@@ -18,7 +18,7 @@ import Glibc
         // A claim whose worker died: rename without a lock holder.
         #expect(rename(spool.path(.codegen, job.id + ".json"), spool.path(.active(.codegen), job.id + ".json")) == 0)
         let recovered = spool.recoverOrphans(of: .codegen, by: "test")
-        #expect(recovered.map(\.action) == [.putBack(crashes: 1)])
+        #expect(recovered.map(\.action) == [.putBack(crashes: 1, alone: 0)])
         let back = try Job.decode(#require(spool.peek(.codegen, name(job))))
         #expect(back.crashes["codegen"] == 1 && back.attempts["codegen"] == 1 && back.next == "codegen")
     }
@@ -40,19 +40,38 @@ import Glibc
         #expect(moved.status == .rendering && moved.crashes.isEmpty)
     }
 
-    /// A job that killed its worker three times ends in failed/, never loops.
-    @Test func theThirdCrashFailsTheJob() throws {
+    /// A job that killed its worker three times while it ran alone ends in failed/, never loops.
+    @Test func theThirdDeathAloneFailsTheJob() throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = try sample(in: spool)
         for round in 1...3 {
-            #expect(rename(spool.path(.codegen, job.id + ".json"), spool.path(.active(.codegen), job.id + ".json")) == 0)
+            try orphan(job, in: spool, alone: "codegen")
             let r = spool.recoverOrphans(of: .codegen, by: "test")
-            #expect(r.map(\.action) == [round < 3 ? .putBack(crashes: round) : .failedCrashedWorker])
+            #expect(r.map(\.action) == [round < 3 ? .putBack(crashes: round, alone: round) : .failedCrashedWorker])
         }
         let failed = try Job.decode(#require(spool.peek(.failed, name(job))))
         #expect(failed.status == .failed && failed.error?.code == ErrorCode.crashedWorker)
         #expect(failed.error?.message.contains("3 times") == true)
+        #expect(failed.crashes == ["codegen": 3, "codegen_alone": 3])
+    }
+
+    /// Deaths while the worker held other jobs too are bad luck: counted, never failing
+    /// the job; its solo mark is for its own stage only, and recovery takes it off.
+    @Test func deathsAmongOthersNeverFailAJob() throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let job = try sample(in: spool)
+        for round in 1...6 {
+            try orphan(job, in: spool, alone: round == 3 ? "render" : nil)
+            let r = spool.recoverOrphans(of: .codegen, by: "test")
+            #expect(r.map(\.action) == [.putBack(crashes: round, alone: 0)])
+        }
+        let back = try #require(spool.peek(.codegen, name(job)))
+        #expect(!String(decoding: back, as: UTF8.self).contains("\"alone\""))
+        let decoded = try Job.decode(back)
+        #expect(decoded.crashes == ["codegen": 6] && decoded.attempts == ["codegen": 6])
+        #expect(decoded.history.last?.note?.contains("not counted against it") == true)
     }
 
     /// A live claim is held by its lock: recovery leaves it alone.
@@ -90,4 +109,18 @@ import Glibc
         #expect(r.count == 1)
         #expect(spool.info(.quarantine, FileName("torn.json")) != nil)
     }
+}
+
+/// Moves a job from codegen/ into active/codegen as a dead worker leaves it,
+/// with the solo turn's mark when `alone` names a stage.
+func orphan(_ job: Job, in spool: Spool, alone: String?) throws {
+    let from = spool.path(.codegen, job.id + ".json"), to = spool.path(.active(.codegen), job.id + ".json")
+    guard let alone else {
+        #expect(rename(from, to) == 0)
+        return
+    }
+    guard case .object(var o) = try JSONValue.parse(#require(spool.peek(.codegen, name(job)))) else { Issue.record("not an object"); return }
+    o["alone"] = .string(alone)
+    #expect(unlink(from) == 0)
+    writeFile(to, JSONValue.object(o).serialized())
 }

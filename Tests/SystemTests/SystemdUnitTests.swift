@@ -156,7 +156,7 @@ struct SystemdUnitTests {
             // Their mounts inside /proc make the kernel refuse bwrap's --proc in a user namespace.
             #expect(one("Service", "ProtectKernelTunables") == nil, "\(unit): ProtectKernelTunables= breaks bwrap --proc")
             #expect(one("Service", "ProtectKernelLogs") == nil, "\(unit): ProtectKernelLogs= breaks bwrap --proc")
-            #expect(one("Service", "MemoryMax") == "4G" && one("Service", "TasksMax") == "512", "\(unit) MemoryMax=/TasksMax=")
+            #expect(one("Service", "MemoryMax") == "4G" && one("Service", "TasksMax") == "4096", "\(unit) MemoryMax=/TasksMax=")
         } else {
             #expect(one("Service", "RestrictNamespaces") == "yes", "\(unit) RestrictNamespaces=")
             #expect(one("Service", "PrivateUsers") == "yes", "\(unit) PrivateUsers=")
@@ -282,5 +282,33 @@ struct SystemdUnitTests {
                 #expect(line.hasSuffix("="), "secret with a value in the example: \(line)")
             }
         }
+    }
+
+    /// Which secrets each daemon may read; every other secret the env file can hold is
+    /// removed from its environment (UnsetEnvironment=). A new secret in the example fails
+    /// here until every unit that needs none unsets it.
+    static let secretsNeeded: [String: Set<String>] = [
+        "ingest": ["TELEGRAM_SECRET_TOKEN", "TELEGRAM_BOT_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_TOKEN", "MATHREEL_API_SECRET"],
+        "codegen": ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "GROQ_API_KEY", "HF_TOKEN", "OPENAI_API_KEY"],
+        "deliver": ["TELEGRAM_BOT_TOKEN", "WHATSAPP_TOKEN"],
+        "render": [],
+        "janitor": [],
+    ]
+
+    @Test("each service gets only the secrets it needs", arguments: SystemdFolder.daemons)
+    func onlyItsOwnSecrets(daemon: String) throws {
+        let example = try SystemdFolder.read("mathreel.env.example").split(separator: "\n").map(String.init)
+        let keys = example.compactMap { line -> String? in
+            let l = line.hasPrefix("#") ? String(line.dropFirst()) : line
+            guard let eq = l.firstIndex(of: "="), l[..<eq].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }), !l[..<eq].isEmpty else { return nil }
+            return String(l[..<eq])
+        }
+        let secrets = Set(keys.filter { k in ["TOKEN", "SECRET", "_KEY", "ACCOUNT_ID"].contains { k.contains($0) } })
+        #expect(secrets.contains("MATHREEL_API_SECRET") && secrets.contains("GROQ_API_KEY"), "\(secrets)")
+        let unit = SystemdFolder.directives(try SystemdFolder.read("mathreel-\(daemon).service"))
+        let unset = Set((unit["Service"] ?? []).filter { $0.key == "UnsetEnvironment" }.flatMap { $0.value.split(separator: " ").map(String.init) })
+        let needed = SystemdUnitTests.secretsNeeded[daemon] ?? []
+        #expect(secrets.subtracting(needed).subtracting(unset).isEmpty, "mathreel-\(daemon) can read \(secrets.subtracting(needed).subtracting(unset).sorted())")
+        #expect(unset.intersection(needed).isEmpty, "mathreel-\(daemon) loses a secret it needs: \(unset.intersection(needed).sorted())")
     }
 }

@@ -1,6 +1,7 @@
 // `mathreel doctor`: checks what the daemons need on this machine (Manim's
 // Python, ffmpeg, LaTeX, bwrap, the spool, inotify limits, free disk) and prints
 // each as ok or FAIL with the command that fixes it. Exits 1 if any failed.
+// `--security` reports the posture instead (Posture.swift).
 import ArgumentParser
 import Foundation
 import MathreelCore
@@ -18,6 +19,9 @@ struct Doctor: AsyncParsableCommand {
 
     @OptionGroup var daemon: DaemonOptions
 
+    @Flag(help: "Report the installation's security posture: systemd exposure, the sandbox's limits measured inside one, which secrets each daemon can read.")
+    var security = false
+
     struct Check {
         let name: String
         let ok: Bool
@@ -33,6 +37,10 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
+        if security {
+            for line in await Posture.report(env: env) { Out.line(line) }
+            return
+        }
         var config: Config
         var checks: [Check] = []
         do {

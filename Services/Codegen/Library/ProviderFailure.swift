@@ -101,7 +101,8 @@ public enum ProviderFailure: Error, Equatable, CustomStringConvertible {
         guard let r = text.firstRange(of: "try again in ") else { return nil }
         var word = String(text[r.upperBound...].prefix { !$0.isWhitespace })
         while word.hasSuffix(".") || word.hasSuffix(",") { word.removeLast() }
-        return goDuration(word)
+        // Clamped like Retry-After: the text is the provider's, and "1e400s" must not trap later.
+        return goDuration(word).map(HTTPResponse.sane)
     }
 
     /// Go durations as Groq sends them: "940ms", "7.66s", "2m59.56s", "1h2m3s"; a bare number is seconds.

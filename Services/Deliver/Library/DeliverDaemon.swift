@@ -25,6 +25,10 @@ public enum DeliverDaemon {
             throw SpoolError("create \(config.videosPath) (check MATHREEL_STATE and its permissions)")
         }
         let store = try LinkStore(state: config.state)
+        if let aside = store.setAside {
+            logger.error("the links database was damaged: set aside and started anew (links issued before are lost; their videos expire as unused)",
+                         metadata: ["set_aside": "\(aside)"])
+        }
         let ledger = AccessLedger(spool: spool, store: store, logger: logger, settle: config.lifetimes.accessSettle)
         let channels = Channels(settings: ChannelSettings(environment: config.environment))
         let messenger = Messenger(store: store, spool: spool, channels: channels, config: config, ledger: ledger, logger: logger)
@@ -35,7 +39,7 @@ public enum DeliverDaemon {
         let readiness = Readiness(parts: 3, status: "deliver serving links at \(config.publicURL)", logger: logger)
         let site = WatchSite(store: store, spool: spool, ledger: ledger, videos: deliverer.videos, ready: config.lifetimes.ready, logger: logger)
         let app = WebServer.application(router: site.router(), address: address, readiness: readiness, what: "watch site", logger: logger,
-                                         metadata: ["public_url": "\(config.publicURL)"])
+                                         metadata: ["public_url": "\(config.publicURL)"], maxConnections: config.maxConnections, idleTimeout: config.httpIdleTimeout)
         for channel in [Channel.telegram, .whatsapp] {
             if let missing = channels.missingSettings(channel) {
                 logger.info("\(channel.rawValue) notices are off", metadata: ["reason": "\(missing)"])

@@ -30,9 +30,11 @@ public struct Deliverer: Sendable {
         job.record(.uploading, by: "deliver")
         let ext = job.options.format.rawValue
         let stored = "\(job.id).\(ext)"
-        let target = videos + "/" + stored
+        let target = Deliverer.storedVideo(job, in: videos)
         if PlainFile.regularSize(target) == nil {
-            guard let source = artifact(job.render?["video"]?.stringValue, job.id), PlainFile.regularSize(source) != nil else {
+            // Paths come from the job's id, never from what its file says: a spool writer controls that.
+            let source = artifact(job.id, "video.\(ext)")
+            guard PlainFile.regularSize(source) != nil else {
                 return .fail(job, JobError(stage: Stage.deliver.rawValue, code: ErrorCode.renderFailed,
                                            message: "The finished video of this job could not be found, so there is nothing to send. Please send the problem again."))
             }
@@ -41,8 +43,8 @@ public struct Deliverer: Sendable {
         }
         guard let bytes = PlainFile.regularSize(target) else { throw SpoolError("read \(target)") }
         // Thumbnail and captions are extras: a missing one costs the page a poster or a track, not the job.
-        let poster = carry(artifact(job.render?["thumbnail"]?.stringValue, job.id), as: "\(job.id).jpg")
-        let captions = carry(artifact("artifacts/\(job.id)/captions.vtt", job.id), as: "\(job.id).vtt")
+        let poster = carry(artifact(job.id, "thumbnail.jpg"), as: "\(job.id).jpg")
+        let captions = carry(artifact(job.id, "captions.vtt"), as: "\(job.id).vtt")
 
         let now = Date().timeIntervalSince1970
         let expires = now + config.lifetimes.ready
@@ -62,17 +64,21 @@ public struct Deliverer: Sendable {
         return .handOn(job, to: .ready)
     }
 
-    /// A path the job recorded under artifacts/<id>/, absolute; nil for anything outside it.
-    func artifact(_ recorded: String?, _ id: String) -> String? {
-        guard let recorded, recorded.hasPrefix("artifacts/\(id)/"), !recorded.contains("/../") else { return nil }
-        return spool.root + "/" + recorded
+    /// A file of the job's artifacts/<id>/ (the id is a UUID: job reading checked it).
+    func artifact(_ id: String, _ name: String) -> String {
+        spool.artifactsPath(id) + "/" + name
+    }
+
+    /// Where the job's video is stored once delivered: from its id and format alone.
+    public static func storedVideo(_ job: Job, in videos: String) -> String {
+        videos + "/\(job.id).\(job.options.format.rawValue)"
     }
 
     /// Moves an optional extra into the store; its stored name, or nil.
-    func carry(_ source: String?, as name: String) -> String? {
+    func carry(_ source: String, as name: String) -> String? {
         let target = videos + "/" + name
         if PlainFile.regularSize(target) != nil { return name }
-        guard let source, PlainFile.regularSize(source) != nil else { return nil }
+        guard PlainFile.regularSize(source) != nil else { return nil }
         do { try PlainFile.move(source, to: target) } catch {
             logger.warning("could not store an extra of the video", metadata: ["file": "\(source)", "error": "\(error)"])
             return nil

@@ -38,11 +38,12 @@ public struct PendingNotice: Sendable, Equatable {
 public final class LinkStore: Sendable {
     private let db: Mutex<Database>
     public let path: String
+    /// Where a damaged database was set aside at open (its links are lost: their jobs expire as unused).
+    public let setAside: String?
 
     public init(state: String) throws {
         path = state + "/delivery.sqlite"
-        let db = try Database(path: path)
-        try db.execute("""
+        let (db, aside) = try Database.openState(path: path, schema: """
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=FULL;
             CREATE TABLE IF NOT EXISTS links(
@@ -58,6 +59,7 @@ public final class LinkStore: Sendable {
               last_error TEXT, created_at REAL NOT NULL, sent_at REAL);
             CREATE INDEX IF NOT EXISTS notices_due ON notices(state, next_at);
             """)
+        setAside = aside
         self.db = Mutex(db)
     }
 

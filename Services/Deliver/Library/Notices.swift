@@ -132,7 +132,9 @@ public final class Messenger: Service, Sendable {
         switch notice.kind {
         case .ready:
             guard let url = job.delivery?["url"]?.stringValue else { return settle(notice, "given_up", "the ready job carries no link") }
-            if config.deliverInline, let path = job.delivery?["path"]?.stringValue {
+            if config.deliverInline {
+                // The stored file by the job's id, never `delivery.path`: a spool writer could point that at a secret.
+                let path = Deliverer.storedVideo(job, in: PlainFile.absolute(config.videosPath))
                 switch await InlineSender(channels: channels).send(job, file: path, chat: chat) {
                 case .sent?:
                     await ledger.complete(jobID: job.id, how: "sent as a file on \(channel.rawValue)")

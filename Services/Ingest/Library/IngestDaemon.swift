@@ -13,11 +13,16 @@ public enum IngestDaemon {
         let logger = Logger(label: "ingest")
         let spool = try Spool(root: config.spool)
         let sessions = try SessionStore(state: config.state)
+        if let aside = sessions.setAside {
+            logger.error("the sessions database was damaged: set aside and started anew (sessions and their history are lost)",
+                         metadata: ["set_aside": "\(aside)"])
+        }
         let files = FileIngest(spool: spool, config: config, logger: logger)
         let site = try IngestSite(config: config, spool: spool, sessions: sessions, logger: logger)
         let address = config.ingestAddress
         let readiness = Readiness(parts: 2, status: "ingest taking jobs from incoming/ and http://\(address.urlHost):\(address.port)", logger: logger)
-        let app = WebServer.application(router: site.router(), address: address, readiness: readiness, what: "web side", logger: logger)
+        let app = WebServer.application(router: site.router(), address: address, readiness: readiness, what: "web side", logger: logger,
+                                        maxConnections: config.maxConnections, idleTimeout: config.httpIdleTimeout)
         for (key, what) in [("TELEGRAM_SECRET_TOKEN", "Telegram webhooks are refused (401)"), ("WHATSAPP_APP_SECRET", "WhatsApp notifications are refused (401)")]
         where (config.environment[key] ?? "").isEmpty {
             logger.info("\(key) is not set: \(what)")

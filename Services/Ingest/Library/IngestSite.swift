@@ -1,6 +1,9 @@
 // IngestSite: ingest's web side (SPEC §6) as a Hummingbird router: the webhooks,
 // the JSON API with its live events, the web page, /health and /metrics. Every
-// error is `{"error": {"code", "message"}}`; bodies stop at 1 MB (413).
+// error is `{"error": {"code", "message"}}`; bodies stop at 1 MB (413) and must
+// arrive within 15 s (408). A body is read once and handed to whoever needs it
+// (the signature and the parser alike). Who the client is comes from the peer's
+// address, or X-Forwarded-For when the peer is a trusted proxy.
 import Hummingbird
 import Logging
 import MathreelChat
@@ -21,14 +24,16 @@ public struct IngestSite: Sendable {
     let checker: StaticChecker
     let metrics: Metrics
     let apiSecret: String?
-    let replay: ReplayGuard
+    let proxies: [AddressRange]
+    let streams: Slots
+    let checks: Slots
     let logger: Logger
 
     /// The page's script is its own file (/app.js), so no inline script is allowed.
     static let policy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<PeerContext> {
+        let router = Router(context: PeerContext.self)
         router.add(middleware: SecurityHeaders(htmlPolicy: IngestSite.policy))
         router.add(middleware: Measured(metrics: metrics))
         router.post("/webhook/telegram") { request, context in try await self.telegramUpdate(request, context) }
@@ -72,23 +77,38 @@ public struct IngestSite: Sendable {
         Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// The body, at most 1 MB.
+    /// How long a client may take to send a whole body; a part that never comes is the idle timeout's.
+    static let bodyDeadline: Duration = .seconds(15)
+
+    /// The body, at most 1 MB, within the deadline. Hummingbird's body can be iterated
+    /// once: read it here, once per request, and pass the bytes on.
     func body(_ request: Request) async throws(Refusal) -> [UInt8] {
+        let start = ContinuousClock.now
+        var out: [UInt8] = []
         do {
-            var buffer = try await request.body.collect(upTo: IngestSite.maxBody)
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
+            for try await var chunk in request.body {
+                guard out.count + chunk.readableBytes <= IngestSite.maxBody else {
+                    throw Refusal(status: 413, code: "too_large", message: "The request body is larger than 1 MB.")
+                }
+                guard ContinuousClock.now - start < IngestSite.bodyDeadline else {
+                    throw Refusal(status: 408, code: "too_slow", message: "The request body took longer than 15 s to arrive.")
+                }
+                out += chunk.readBytes(length: chunk.readableBytes) ?? []
+            }
+        } catch let r as Refusal {
+            throw r
         } catch {
-            throw Refusal(status: 413, code: "too_large", message: "The request body is larger than 1 MB.")
+            throw Refusal(status: 400, code: "bad_request", message: "The request body could not be read.")
         }
+        return out
     }
 
     /// A JSON object body, or a 400 that says where it went wrong.
-    func jsonObject(_ request: Request) async throws(Refusal) -> JSONObject {
+    func jsonObject(_ request: Request, _ bytes: [UInt8]) throws(Refusal) -> JSONObject {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/json") else {
             throw Refusal(status: 415, code: "unsupported_media_type", message: "Send the request as JSON, with Content-Type: application/json.")
         }
-        let bytes = try await body(request)
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch {
             throw Refusal(status: 400, code: "bad_json", message: "The body is not valid JSON: \(error).")
@@ -101,7 +121,7 @@ public struct IngestSite: Sendable {
 
     // MARK: Webhooks
 
-    func telegramUpdate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func telegramUpdate(_ request: Request, _ context: PeerContext) async throws -> Response {
         guard telegram.authentic(request.headers[WebServer.field("X-Telegram-Bot-Api-Secret-Token")]) else {
             metrics.rejected("bad_secret")
             return IngestSite.error(401, "unauthorized", "The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.")
@@ -122,7 +142,7 @@ public struct IngestSite: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: challenge)))
     }
 
-    func whatsappNotification(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func whatsappNotification(_ request: Request, _ context: PeerContext) async throws -> Response {
         let bytes: [UInt8]
         do { bytes = try await body(request) } catch { return IngestSite.error(error) }
         guard whatsapp.authentic(request.headers[WebServer.field("X-Hub-Signature-256")], body: bytes) else {
@@ -135,24 +155,47 @@ public struct IngestSite: Sendable {
 
     // MARK: API
 
-    /// The caller's session: the one it sent, or a new one.
-    func session(_ given: String?) -> (id: String, person: Person) {
-        let id = given.flatMap { Token(parsing: $0[...]) }?.text ?? Token.make().text
-        return (id, Person.web(session: id))
+    /// The caller's session: the one it sent (new when this server has never seen it), or a new one.
+    func session(_ given: String?) -> (id: String, person: Person, isNew: Bool) {
+        guard let id = given.flatMap({ Token(parsing: $0[...]) })?.text else {
+            let id = Token.make().text
+            return (id, Person.web(session: id), true)
+        }
+        let person = Person.web(session: id)
+        return (id, person, (try? sessions.session(person)) == nil)
     }
 
-    func submit(_ request: Request, _ context: BasicRequestContext, kind: JobKind) async throws -> Response {
+    /// The client's address: the peer's, or, from a trusted proxy, the nearest address in
+    /// X-Forwarded-For that is not one of the proxies (the ones before it are the client's to forge).
+    func client(_ request: Request, _ context: PeerContext) -> IPAddress? {
+        guard let peer = context.peer else { return nil }
+        guard proxies.contains(peer) else { return peer }
+        let hops = request.headers[values: WebServer.field("X-Forwarded-For")].flatMap { $0.split(separator: ",") }
+        for hop in hops.reversed() {
+            guard let a = IPAddress(String(hop)) else { return peer }
+            if !proxies.contains(a) { return a }
+        }
+        return peer
+    }
+
+    func submit(_ request: Request, _ context: PeerContext, kind: JobKind) async throws -> Response {
         var asker: Person?
         do {
-            let signed = try await verifySignature(request)
-            let o = try await jsonObject(request)
+            let bytes = try await body(request)
+            let signed = try verifySignature(request, body: bytes)
+            let o = try jsonObject(request, bytes)
             let field = kind == .problem ? "problem_text" : "code"
             guard let text = o[field]?.stringValue else {
                 throw Refusal(status: 400, code: "invalid_job", message: "`\(field)` is missing or not text.")
             }
-            let (sid, person) = session(o["session_id"]?.stringValue)
-            if o["session_id"] != nil { asker = person }
+            let (sid, person, isNew) = session(o["session_id"]?.stringValue)
+            if !isNew { asker = person }
             var s = Submission(person: person, channel: signed ? .api : .web, kind: kind, text: text)
+            // A signed caller speaks for many people from one address: its sessions are its own to limit.
+            if !signed {
+                s.address = client(request, context)?.limitKey ?? "unknown"
+                s.newSession = isNew
+            }
             s.options = o["options"]
             s.sessionID = person.id
             s.correlationID = request.headers[WebServer.field("X-Correlation-Id")].map { String($0.prefix(128)) }
@@ -164,8 +207,8 @@ public struct IngestSite: Sendable {
                 "session_id": .string(sid),
             ]))
         } catch let r as Refusal {
-            // A recorded job extends the session; a refused one still counts as activity.
-            if let asker { try? sessions.touch(asker) }
+            // A refused request extends a session that exists; it never creates one.
+            if let asker { try? sessions.extend(asker) }
             metrics.rejected(r.code)
             return IngestSite.error(r)
         }
@@ -173,7 +216,7 @@ public struct IngestSite: Sendable {
 
     /// A signed server-to-server request (MATHREEL_API_SECRET): true when signed and good;
     /// a bad, old or replayed signature is refused.
-    func verifySignature(_ request: Request) async throws(Refusal) -> Bool {
+    func verifySignature(_ request: Request, body: [UInt8]) throws(Refusal) -> Bool {
         guard let signature = request.headers[WebServer.field("X-Signature")] else { return false }
         guard let secret = apiSecret, !secret.isEmpty else {
             throw Refusal(status: 401, code: "unauthorized", message: "This server takes no signed requests (MATHREEL_API_SECRET is not set).")
@@ -182,22 +225,35 @@ public struct IngestSite: Sendable {
             throw Refusal(status: 401, code: "unauthorized", message: "X-Timestamp must be the time in epoch milliseconds.")
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard abs(now - ms) <= 300_000 else {
+        // Any Int64 may arrive: the distance is taken without a trap.
+        let (distance, overflow) = now.subtractingReportingOverflow(ms)
+        guard !overflow, distance.magnitude <= 300_000 else {
             throw Refusal(status: 401, code: "unauthorized", message: "X-Timestamp is more than 5 minutes away from the server's clock.")
         }
-        let expected = SHA256.hexString(SHA256.hmac(key: Array(secret.utf8), Array((stamp + ".").utf8) + (try await body(request))))
+        let expected = SHA256.hexString(SHA256.hmac(key: Array(secret.utf8), Array((stamp + ".").utf8) + body))
         guard SHA256.constantTimeEqual(Array(signature.lowercased().utf8), Array(expected.utf8)) else {
             throw Refusal(status: 401, code: "unauthorized", message: "X-Signature does not match hex(HMAC_SHA256(secret, timestamp + \".\" + body)).")
         }
-        guard replay.first(expected, now: Double(now) / 1000) else {
+        // Seen signatures are kept in the state, so a restart does not reopen the window.
+        let fresh: Bool
+        do { fresh = try sessions.take("signature:" + expected, jobID: nil) } catch {
+            logger.error("could not record a signed request", metadata: ["error": "\(error)"])
+            throw Refusal(status: 503, code: "state_unavailable", message: "The request could not be checked just now. Try again in a minute.", retryAfter: 60)
+        }
+        guard fresh else {
             throw Refusal(status: 401, code: "unauthorized", message: "This signed request was already received (a replay).")
         }
         return true
     }
 
-    func validate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func validate(_ request: Request, _ context: PeerContext) async throws -> Response {
+        // Checks run one at a time in one worker: past a short queue, callers are told to come back.
+        guard checks.acquire("all") else {
+            return IngestSite.error(Refusal(status: 429, code: "busy", message: "Too many code checks are waiting. Try again in a few seconds.", retryAfter: 5))
+        }
+        defer { checks.release("all") }
         do {
-            let o = try await jsonObject(request)
+            let o = try jsonObject(request, try await body(request))
             guard let code = o["code"]?.stringValue else { throw Refusal(status: 400, code: "invalid_job", message: "`code` is missing or not text.") }
             guard code.utf8.count <= 50_000 else { throw Refusal(status: 413, code: "too_large", message: "Code is limited to 50 KB.") }
             let r = try await checker.check(code)
@@ -250,7 +306,14 @@ public struct IngestSite: Sendable {
         }
         let disk = DiskGuard.raisedReason(spool)
         var providers: JSONObject = [:]
-        if let bytes = try? PlainFile.read(intake.config.state + "/breakers.json"), case .object(let b)? = try? JSONValue.parse(bytes) { providers = b }
+        // Only each breaker's state: its reason is a provider's own error text, which can carry
+        // account ids and URLs, and /health answers anyone.
+        if let bytes = try? PlainFile.read(intake.config.state + "/breakers.json"), case .object(let b)? = try? JSONValue.parse(bytes) {
+            for (name, value) in b {
+                guard let o = value.objectValue else { continue }
+                providers[name] = .object(["state": o["state"] ?? .null, "open_until": o["open_until"] ?? .null])
+            }
+        }
         let body: JSONObject = [
             "status": .string(disk == nil ? "ok" : "degraded"), "version": .string(MathreelVersion.string),
             "timestamp": .string(Timestamp.string()), "providers": .object(providers), "spool": .object(depths),
@@ -274,7 +337,9 @@ extension IngestSite {
                   whatsapp: WhatsAppWebhook(appSecret: value("WHATSAPP_APP_SECRET"), verifyToken: value("WHATSAPP_VERIFY_TOKEN"), desk: desk,
                                             sessions: sessions, logger: logger),
                   spool: spool, sessions: sessions, checker: StaticChecker(config: config), metrics: Metrics(),
-                  apiSecret: value("MATHREEL_API_SECRET"), replay: ReplayGuard(), logger: logger)
+                  apiSecret: value("MATHREEL_API_SECRET"), proxies: config.trustedProxies.compactMap(AddressRange.init),
+                  streams: Slots(total: config.maxStreams, each: config.maxStreamsPerSession),
+                  checks: Slots(total: config.maxPendingChecks, each: config.maxPendingChecks), logger: logger)
     }
 }
 
@@ -297,18 +362,6 @@ enum JobView {
     }
 }
 
-/// Signatures seen in the last 5 minutes (older ones are refused by their timestamp).
-final class ReplayGuard: Sendable {
-    private let seen = Mutex(PrunedDictionary<Double>(floor: 10_000))
-    func first(_ signature: String, now: Double) -> Bool {
-        seen.withLock { s in
-            s.prune { now - $0 < 600 }
-            if s.entries[signature] != nil { return false }
-            s.entries[signature] = now
-            return true
-        }
-    }
-}
 
 /// Counts every request by route and status, with its time.
 struct Measured<Context: RequestContext>: RouterMiddleware {
@@ -334,11 +387,19 @@ extension IngestSite {
 
     /// Server-Sent Events: one `status` event per change of status or progress, until the job ends.
     func events(_ request: Request, _ id: String) -> Response {
-        guard owned(request, id) != nil else { return IngestSite.error(404, "not_found", "No job \(id) for this session.") }
+        guard let (person, _) = owned(request, id) else { return IngestSite.error(404, "not_found", "No job \(id) for this session.") }
+        // Each stream holds a connection and a task: a few per session, a bounded number in all.
+        guard streams.acquire(person.key) else {
+            return IngestSite.error(Refusal(status: 429, code: "too_many_streams",
+                                            message: "Too many live event streams are open. Close one, or poll GET /api/v1/jobs/\(id).", retryAfter: 10))
+        }
         let spool = self.spool
+        // Released when the body is done with, whether or not it ever ran.
+        let lease = Lease(streams, person.key)
         let body = ResponseBody { writer in
+            _ = lease
             try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-            var last = "", quiet = 0.0
+            var last = "", spoke = ContinuousClock.now
             while true {
                 guard let found = spool.find(id) else {
                     let gone = JSONValue.object(["job_id": .string(id), "status": .string("expired"),
@@ -348,15 +409,15 @@ extension IngestSite {
                 }
                 let key = "\(found.status)/\(found.progress ?? -1)/\(found.place.path)"
                 if key != last {
-                    last = key; quiet = 0
+                    last = key; spoke = .now
                     let data = String(decoding: JobView.object(found, history: false).serialized(pretty: false), as: UTF8.self)
                     try await writer.write(ByteBuffer(string: "event: status\ndata: \(data)\n\n"))
                 }
                 if IngestSite.terminal.contains(found.status) && found.place != .active(.ready) { break }
                 try await Task.sleep(for: .milliseconds(250))
-                quiet += 0.25
-                // A comment now and then keeps proxies from closing a quiet stream.
-                if quiet >= 15 { quiet = 0; try await writer.write(ByteBuffer(string: ": waiting\n\n")) }
+                // A comment every 5 s keeps proxies from closing a quiet stream, and finds a client
+                // that left (a write to its closed socket fails), which gives its slot back.
+                if ContinuousClock.now - spoke >= .seconds(5) { spoke = .now; try await writer.write(ByteBuffer(string: ": waiting\n\n")) }
             }
             try await writer.finish(nil)
         }

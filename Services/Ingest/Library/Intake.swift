@@ -1,7 +1,7 @@
 // Intake: the one way new work enters from the web side, whatever the channel.
 // A retried update is found by its key before anything else (its job id is
 // derived from the key, so even a crash between publish and bookkeeping finds
-// it), then the person's rate limit, then back-pressure, then validation; the
+// it), then the rate limits (person, address, new sessions, everyone), then back-pressure, then validation; the
 // job is published durably before the caller may answer 2xx.
 import Logging
 import MathreelCore
@@ -21,6 +21,10 @@ public struct Submission: Sendable {
     public var correlationID: String?
     /// The platform's own id for this delivery (an update id, a message id): a retry makes no second job.
     public var dedupeKey: String?
+    /// The client's address as its limits count it (web and unsigned API only), and
+    /// whether this submission opens a session the server has not seen.
+    public var address: String?
+    public var newSession = false
 
     public init(person: Person, channel: Channel, kind: JobKind, text: String) {
         self.person = person; self.channel = channel; self.kind = kind; self.text = text
@@ -30,7 +34,7 @@ public struct Submission: Sendable {
 public struct Intake: Sendable {
     let spool: Spool
     let sessions: SessionStore
-    let limiter: RateLimiter
+    let admission: Admission
     let pressure: BackPressure
     let config: Config
     let salt: String
@@ -38,7 +42,7 @@ public struct Intake: Sendable {
 
     public init(spool: Spool, sessions: SessionStore, config: Config, logger: Logger) throws {
         self.spool = spool; self.sessions = sessions; self.config = config; self.logger = logger
-        limiter = RateLimiter(perHour: config.rateLimitPerHour, burst: config.rateLimitBurst)
+        admission = Admission(config: config)
         pressure = BackPressure(spool: spool, bound: config.maxQueued)
         salt = try sessions.salt()
     }
@@ -54,7 +58,7 @@ public struct Intake: Sendable {
     /// Accepts the submission: the job (new, or the one an earlier delivery made) once it is durable.
     public func submit(_ s: Submission) async throws(Refusal) -> (job: Job, duplicate: Bool) {
         if let job = earlier(s.dedupeKey) { return (job, true) }
-        if let wait = limiter.take(s.person) { throw limiter.refusal(after: wait) }
+        if let refusal = admission.admit(s) { throw refusal }
         if let refusal = pressure.check() { throw refusal }
         if s.kind == .code && !config.directCode {
             throw Refusal(status: 403, code: ErrorCode.codeRejected, message: FileIngest.directCodeOff)
@@ -76,22 +80,25 @@ public struct Intake: Sendable {
         job.record(.queued, by: "ingest", note: "accepted from \(s.channel.rawValue)")
         let place: Place = job.kind == .problem ? .codegen : .render
         let ready = job
-        do {
-            try await BlockingIO.run { try spool.submit(ready, to: place) }
-        } catch let full as DiskFull {
-            throw Refusal(status: 503, code: "disk_full", message: full.message, retryAfter: 300)
-        } catch {
-            // A concurrent delivery of the same update published it first.
-            if let job = earlier(s.dedupeKey) { return (job, true) }
-            logger.error("could not publish a job", metadata: ["job_id": "\(id)", "error": "\(error)"])
-            throw Refusal(status: 503, code: "spool_unavailable", message: "The job could not be stored just now. Try again in a minute.", retryAfter: 60)
-        }
+        // The session's row first: a job its person could never reach (a full or broken
+        // state disk) is refused before it is accepted, not published unowned.
         do {
             try sessions.record(s.person, job: SessionJob(jobID: id, createdAt: Date().timeIntervalSince1970, kind: job.kind.rawValue,
                                                           summary: s.text.clipped(to: 1000)), key: s.dedupeKey)
         } catch {
-            // The job is durable and will run; only its place in the history is lost.
-            logger.warning("could not record the job in the session", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            logger.error("could not record a job in its session; refused", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            throw Refusal(status: 503, code: "state_unavailable",
+                          message: "The job could not be recorded just now, so it was not accepted. Try again in a minute.", retryAfter: 60)
+        }
+        do {
+            try await BlockingIO.run { try spool.submit(ready, to: place) }
+        } catch {
+            // A concurrent delivery of the same update published it first.
+            if let job = earlier(s.dedupeKey) { return (job, true) }
+            try? sessions.unrecord(s.person, jobID: id)
+            if let full = error as? DiskFull { throw Refusal(status: 503, code: "disk_full", message: full.message, retryAfter: 300) }
+            logger.error("could not publish a job", metadata: ["job_id": "\(id)", "error": "\(error)"])
+            throw Refusal(status: 503, code: "spool_unavailable", message: "The job could not be stored just now. Try again in a minute.", retryAfter: 60)
         }
         var meta: Logger.Metadata = ["job_id": "\(id)", "channel": "\(s.channel.rawValue)", "next": "\(place.path)"]
         if let c = s.correlationID { meta["correlation_id"] = "\(c)" }

@@ -86,7 +86,8 @@ struct TelegramWebhook: Sendable {
         let units = Array(text.utf16)
         for e in list {
             guard let o = e.objectValue, let type = o["type"]?.stringValue, let offset = o["offset"]?.intValue, let length = o["length"]?.intValue,
-                  offset >= 0, length > 0, offset + length <= units.count else { continue }
+                  // Compared without adding: any Int may arrive, and offset + length could trap.
+                  offset >= 0, length > 0, offset <= units.count, length <= units.count - offset else { continue }
             let piece = String(decoding: units[offset..<(offset + length)], as: UTF16.self)
             let rest = String(decoding: units[(offset + length)...], as: UTF16.self).trimmed()
             if type == "bot_command" {

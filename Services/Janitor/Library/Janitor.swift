@@ -1,7 +1,9 @@
-// Janitor: applies every lifetime of SPEC §4 to every spool directory and to the
-// sessions, deletes a job's video the moment the job reaches done/ (and counts the
-// success for its session), recovers orphan claims and keeps the disk guard in
-// step with free space. One sweep is one call, for tests.
+// Janitor: applies every lifetime of SPEC §4 to every spool directory, to the
+// sessions and to the render cache, deletes a job's video (and the cache entries
+// only it still used) the moment the job reaches done/ (and counts the success
+// for its session), recovers orphan claims and keeps the disk guard in step with
+// free space on the spool's and the state's filesystems. One sweep is one call,
+// for tests.
 import Logging
 import MathreelCore
 import MathreelSessions
@@ -17,10 +19,16 @@ public enum DeletionReason: String, Sendable, Equatable {
     case reasonWithoutFile = "reason_without_file"
     case tmpDebris = "tmp_debris"
     case artifactsWithoutJob = "artifacts_without_job"
+    /// A render-cache entry older than MATHREEL_RENDER_CACHE_TTL_S.
+    case cacheExpired = "render_cache_expired"
+    /// Evicted, oldest first, to keep the cache under MATHREEL_RENDER_CACHE_MAX_BYTES.
+    case cacheFull = "render_cache_full"
+    /// Its last user is a job no longer anywhere in the spool.
+    case cacheWithoutJob = "render_cache_without_job"
 }
 
 public struct Deletion: Sendable, Equatable {
-    /// Relative to the spool root, or absolute for the state's videos.
+    /// Relative to the spool root, or absolute for the state's videos and render cache.
     public let path: String
     public let jobID: String?
     public let reason: DeletionReason
@@ -70,6 +78,8 @@ public struct Janitor: Sendable {
     var lifetimes: Lifetimes { config.lifetimes }
     /// Where delivery stores videos: `<state>/videos/<id>.<ext>`.
     public var videosPath: String { config.videosPath }
+    /// `<state>/render-cache`, with its lifetime and size cap.
+    public var cache: RenderCache { RenderCache(config: config) }
 
     // MARK: One sweep
 
@@ -96,6 +106,7 @@ public struct Janitor: Sendable {
         sweepQuarantine(now: now, into: &report)
         sweepTmp(now: now, into: &report)
         sweepArtifacts(now: now, into: &report)
+        sweepCache(now: now, into: &report)
         sweepSessions(now: now, into: &report)
         if !report.isEmpty {
             logger.info("swept", metadata: ["recovered": "\(report.recovered.count)", "expired": "\(report.expired.count)",
@@ -109,14 +120,17 @@ public struct Janitor: Sendable {
     @discardableResult
     public func checkDisk() -> (raised: Bool, changed: Bool) {
         let threshold = config.minFreeBytes
-        let result = DiskGuard.update(spool, minFreeBytes: threshold)
+        let result = DiskGuard.update(spool, state: config.state, minFreeBytes: threshold)
         guard result.changed else { return result }
-        let free = DiskGuard.freeBytes(spool).map { "\($0)" } ?? "unknown"
+        let low = DiskGuard.lowest(spool, state: config.state)
+        let meta: Logger.Metadata = ["free_bytes": "\(low.map { "\($0.free)" } ?? "unknown")", "min_free_bytes": "\(threshold)",
+                                     "filesystem": "\(low?.filesystem ?? "unknown")",
+                                     "path": "\(low?.filesystem == "state" ? config.state : spool.root)"]
         if result.raised {
             logger.warning("disk guard raised: new work is refused until space returns",
-                           metadata: ["free_bytes": "\(free)", "min_free_bytes": "\(threshold)", "message": "\(DiskGuard.raisedReason(spool) ?? "")"])
+                           metadata: meta.merging(["message": "\(DiskGuard.raisedReason(spool) ?? "")"]) { a, _ in a })
         } else {
-            logger.info("disk guard lowered: new work is accepted again", metadata: ["free_bytes": "\(free)", "min_free_bytes": "\(threshold)"])
+            logger.info("disk guard lowered: new work is accepted again", metadata: meta)
         }
         return result
     }
@@ -143,9 +157,10 @@ public struct Janitor: Sendable {
         return out
     }
 
-    /// Deletes artifacts/<id>/ and every `<state>/videos/<id>.*`, logging each.
+    /// Deletes artifacts/<id>/, every `<state>/videos/<id>.*` and the cache entries only
+    /// this job still used, logging each.
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
-        spool.deleteVideo(of: id, videos).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
+        spool.deleteVideo(of: id, videos, cache).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
     }
 
     // MARK: Sessions: expired after MATHREEL_SESSION_TTL_S without activity
@@ -282,6 +297,21 @@ public struct Janitor: Sendable {
                 report.deletions.append(logged(Deletion(path: "artifacts/\(name)", jobID: idPrefix(name), reason: .artifactsWithoutJob)))
             }
         }
+    }
+
+    /// The render cache: entries of jobs that are gone, past their lifetime, or over the cap.
+    private func sweepCache(now: Double, into report: inout SweepReport) {
+        let cache = self.cache
+        for (id, mtime) in cache.indexedJobs() where now - mtime > orphanArtifactAge {
+            // Asked twice, as for artifacts: a job between two places can be missed by one look.
+            if spool.locate(id) != nil || spool.locate(id) != nil { continue }
+            for key in cache.release(id) {
+                report.deletions.append(logged(Deletion(path: cache.root + "/" + key, jobID: id, reason: .cacheWithoutJob)))
+            }
+        }
+        let trimmed = cache.trim(now: now)
+        for key in trimmed.expired { report.deletions.append(logged(Deletion(path: cache.root + "/" + key, jobID: nil, reason: .cacheExpired))) }
+        for key in trimmed.full { report.deletions.append(logged(Deletion(path: cache.root + "/" + key, jobID: nil, reason: .cacheFull))) }
     }
 
     // MARK: Helpers

@@ -39,7 +39,13 @@ struct SweepService: Service {
     private func sweepOffPool() async {
         let janitor = self.janitor
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            OSThread.start(name: "janitor sweep") {
+            do {
+                try OSThread.start(name: "janitor sweep") {
+                    janitor.sweep()
+                    c.resume()
+                }
+            } catch {
+                // No thread to be had (a task limit): sweep here rather than not at all.
                 janitor.sweep()
                 c.resume()
             }

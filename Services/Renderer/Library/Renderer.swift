@@ -23,8 +23,8 @@ public struct Renderer: Sendable {
     public init(spool: Spool, config: Config, logger: Logger) {
         self.spool = spool; self.config = config; self.logger = logger
         checker = StaticChecker(config: config)
-        cache = RenderCache(state: config.state)
-        var sandbox = Sandbox(python: config.python)
+        cache = RenderCache(config: config)
+        var sandbox = Sandbox(python: config.python, renders: Renderer.concurrency(config))
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
         self.sandbox = sandbox
         let warm = Int(config.environment["MATHREEL_WARM_WORKERS"] ?? "") ?? Renderer.concurrency(config)
@@ -50,7 +50,8 @@ public struct Renderer: Sendable {
         guard job.kind == .problem, let code = job.code, Renderer.repairable.contains(error.code) else { return .fail(job, error) }
         var job = job
         var codegen = job.codegen ?? [:]
-        let done = codegen["repairs"]?.intValue ?? 0
+        // Read saturating and never below 0: a dropped file's -1000000 must not buy endless repairs.
+        let done = Job.counter(codegen["repairs"])
         guard done < config.maxRepairs else { return .fail(job, error) }
         let log = PlainFile.tail(spool.artifactsPath(job.id) + "/render.log", limit: 64 << 10)
         let tail = String(decoding: log, as: UTF8.self).split(separator: "\n").suffix(30).joined(separator: "\n")
@@ -77,7 +78,7 @@ public struct Renderer: Sendable {
             RenderCache.key(code: source, scene: job.extra["scene"]?.stringValue ?? "", quality: job.options.quality,
                             format: job.options.format, manim: "raw " + $0)
         }
-        if let rawKey, let hit = cache.serve(rawKey, into: dir) { return served(hit, job, since: started) }
+        if let rawKey, let hit = cache.serve(rawKey, for: job.id, into: dir) { return served(hit, job, since: started) }
         let check = try await checker.check(source, scene: job.extra["scene"]?.stringValue)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
@@ -88,7 +89,7 @@ public struct Renderer: Sendable {
         try PlainFile.write(Array(check.code.utf8), to: dir + "/scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
-        if let hit = cache.serve(key, into: dir) { return served(hit, job, since: started) }
+        if let hit = cache.serve(key, for: job.id, into: dir) { return served(hit, job, since: started) }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene), "threads": .int(Int64(encoderThreads)),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let worker = try await pool.take()
@@ -166,8 +167,9 @@ public struct Renderer: Sendable {
                                 "total_s": .double((ContinuousClock.now - started).seconds)]),
         ]
         if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
-        cache.store(key, from: dir, files: made, render: job.render ?? [:])
-        if let rawKey { cache.store(rawKey, from: dir, files: made, render: job.render ?? [:]) }
+        // The entries share the job's bytes and name it their user: they go when it is watched.
+        cache.store(key, for: job.id, from: dir, files: made, render: job.render ?? [:])
+        if let rawKey { cache.store(rawKey, for: job.id, from: dir, files: made, render: job.render ?? [:]) }
         return .handOn(job, to: .deliver)
     }
 
@@ -232,7 +234,11 @@ public struct Renderer: Sendable {
         let logger = Logger(label: "render")
         let spool = try Spool(root: config.spool)
         let renderer = Renderer(spool: spool, config: config, logger: logger)
-        if let warning = renderer.sandbox.warning { logger.warning("\(warning)") }
+        // Untrusted code never runs as root or past its limits: a sandbox that cannot hold is no daemon.
+        if let refusal = renderer.sandbox.refusal {
+            logger.critical("refusing to start: \(refusal)")
+            throw ChildError(description: refusal)
+        }
         _ = Spool.makeDirectoriesIfMissing(config.state)
         await renderer.pool.fill()
         let checker = renderer.checker

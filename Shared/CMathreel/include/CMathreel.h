@@ -29,6 +29,20 @@ pid_t mr_spawn(const char *path, char *const argv[], char *const envp[],
 // SIGPIPE-free daemons: used once at start by daemons that a careless parent spawned.
 void mr_reset_signal_mask(void);
 
+// The render sandbox's system call filter, as the classic BPF program bwrap's --seccomp
+// reads (native architecture only; foreign ABIs and x32 get EPERM): kernel interfaces a
+// scene never needs (ptrace, mounts, namespaces, keys, BPF, perf, userfaultfd, io_uring,
+// modules, kexec, ...) fail with EPERM, clone3 with ENOSYS (glibc falls back to clone,
+// whose namespace flags are refused), memfd and System V shared memory (storage outside
+// the sandbox's one size cap), socket families other than local, IP and netlink (vsock
+// is not namespaced), and widening the CPU affinity the sandbox started with.
+// Writes the program into out (cap bytes); returns its length in bytes, or -1 if cap is short.
+int mr_sandbox_seccomp(unsigned char *out, int cap);
+
+// The CPUs this process may run on (sched_getaffinity), ascending, at most cap of them.
+// Returns how many, or -1 with errno.
+int mr_allowed_cpus(int *out, int cap);
+
 // Names the calling thread (as ps -L and /proc/<pid>/task/*/comm show it; at most
 // 15 bytes kept). 0 or an errno.
 int mr_set_thread_name(const char *name);

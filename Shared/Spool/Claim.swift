@@ -50,6 +50,10 @@ extension Spool {
         if fd < 0 {
             if errno == ENOENT { return .lost }
             if errno == ELOOP { return quarantineEntry(name, in: source ?? queue, reason: "it is a symbolic link, not a regular file; mathreel never follows links") }
+            // Unreadable stays unreadable: set aside with the reason, not tried again every second forever.
+            if errno == EACCES || errno == EPERM {
+                return quarantineEntry(name, in: source ?? queue, reason: "mathreel may not read it (permission denied); make it readable by the mathreel user (chmod 0644, or chown mathreel) and drop it again")
+            }
             return .busy
         }
         guard let info = FileOps.fstat(fd), info.kind == .regular else {

@@ -215,8 +215,10 @@ public struct WorkerLoop: Service {
             return
         } catch {
             if let job = try? claim.job() {
+                // The error's own text (paths, system messages) goes to the log, not to the person.
+                logger.error("a step failed unexpectedly; the job will be tried again", metadata: ["job_id": "\(id)", "error": "\(error)"])
                 outcome = .retry(job, JobError(stage: name, code: "internal_error",
-                                               message: "The \(name) stage hit an unexpected error (\(error)); it will be tried again."))
+                                               message: "The \(name) step hit an unexpected problem on the server; it will be tried again."))
             } else {
                 outcome = .quarantine("the \(name) stage could not read it as a job: \(error)")
             }

@@ -28,8 +28,9 @@ public struct Breaker: Sendable, Equatable {
 
     init(json o: JSONObject) {
         state = State(rawValue: o["state"]?.stringValue ?? "") ?? .closed
-        failures = o["failures"]?.intValue ?? 0
-        trips = o["trips"]?.intValue ?? 0
+        // Saturating reads: `+= 1` on a hand-edited Int64.max must not trap the daemon.
+        failures = Job.counter(o["failures"])
+        trips = Job.counter(o["trips"])
         openUntil = o["open_until"]?.stringValue.flatMap(Timestamp.parse)
         reason = o["reason"]?.stringValue
         // A trial that was out when the daemon stopped is over.

@@ -174,40 +174,30 @@ struct ChatDesk: Sendable {
     }
 
     /// Deletes the session and history, any video still waiting to be watched (its job ends
-    /// as `cancelled`, which kills the link), and every render-cache entry only these jobs used.
+    /// as `cancelled`, which kills the link), every job still waiting for a stage (nothing of
+    /// a forgotten person is made afterwards; one a worker holds right now goes on), and
+    /// every render-cache entry only these jobs used.
     func forget(_ person: Person) -> String {
         let ids = (try? sessions.forget(person)) ?? []
         let videos = VideoIndex(path: videosPath), cache = RenderCache(config: intake.config)
-        var cancelled = 0, stopped = 0
-        // Jobs still waiting for a stage stop too: nothing of a forgotten person is made afterwards.
-        // (One a worker holds right now goes on; its link is then the person's to ignore.)
+        var waiting = 0, stopped = 0
         for id in ids {
-            guard let place = spool.locate(id), place != .ready else { continue }
+            let name = FileName(id + ".json")
             let result: ClaimResult
-            switch place {
-            case .incoming, .codegen, .render, .deliver: result = spool.claim(FileName(id + ".json"), from: place)
-            case .deferred(let stage): result = spool.claimDeferred(FileName(id + ".json"), of: stage)
+            switch spool.locate(id) {
+            case let place? where [.incoming, .codegen, .render, .deliver, .ready].contains(place): result = spool.claim(name, from: place)
+            case .deferred(let stage)?: result = spool.claimDeferred(name, of: stage)
             default: continue
             }
             guard case .claimed(let claim) = result else { continue }
             guard let job = try? claim.job() else { try? claim.putBack(); continue }
-            _ = spool.deleteVideo(of: id, videos, cache)
-            do {
-                try claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled, message: "Stopped at your request (/forget)."), by: "ingest")
-                stopped += 1
-            } catch {
-                logger.error("could not stop a forgotten job; recovery will finish it", metadata: ["job_id": "\(id)", "error": "\(error)"])
-                claim.finish()
-            }
-        }
-        for id in ids where spool.locate(id) == .ready {
-            guard case .claimed(let claim) = spool.claim(FileName(id + ".json"), from: .ready) else { continue }
-            guard let job = try? claim.job() else { try? claim.putBack(); continue }
+            let ready = claim.queue == .ready
             // Video first, as the janitor does: a crash after this leaves a job whose link is dead, never a kept video.
             _ = spool.deleteVideo(of: id, videos, cache)
             do {
-                try claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled, message: "Deleted at your request (/forget)."), by: "ingest")
-                cancelled += 1
+                try claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled,
+                                                    message: ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."), by: "ingest")
+                if ready { waiting += 1 } else { stopped += 1 }
             } catch {
                 logger.error("could not cancel a forgotten job; recovery will finish it", metadata: ["job_id": "\(id)", "error": "\(error)"])
                 claim.finish()
@@ -215,13 +205,12 @@ struct ChatDesk: Sendable {
         }
         // Jobs no longer waiting (failed, or still on their way) give up their cache entries too.
         let released = ids.reduce(0) { $0 + cache.release($1).count }
-        logger.info("session forgotten", metadata: ["person": "\(person)", "jobs": "\(ids.count)", "videos_cancelled": "\(cancelled)",
+        logger.info("session forgotten", metadata: ["person": "\(person)", "jobs": "\(ids.count)", "videos_cancelled": "\(waiting)",
                                                     "jobs_stopped": "\(stopped)", "cache_entries_released": "\(released)"])
         var said = "Done: I deleted your history (\(ids.count) job\(ids.count == 1 ? "" : "s"))"
-        if cancelled > 0 { said += ", \(cancelled) video\(cancelled == 1 ? "" : "s") still waiting" }
+        if waiting > 0 { said += ", \(waiting) video\(waiting == 1 ? "" : "s") still waiting" }
         if stopped > 0 { said += ", and stopped \(stopped) job\(stopped == 1 ? "" : "s") not yet made" }
         return said + "."
-        
     }
 }
 

@@ -1,6 +1,7 @@
 // Threads for blocking work, kept off Swift's cooperative pool (two threads on a
 // two-core machine: one fsync there stalls half of every daemon). OSThread runs
-// a loop of its own; BlockingIO runs short blocking calls on a small pool.
+// a loop of its own; BlockingIO runs short blocking calls on a small pool. No
+// thread to be had (a task limit) is an error for the caller, never an abort.
 import CMathreel
 import MathreelCore
 import Synchronization

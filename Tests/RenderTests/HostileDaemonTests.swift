@@ -2,7 +2,8 @@
 // each ends in failed/ with a fitting code and message, the daemon keeps serving,
 // and a canary secret in the daemon's environment turns up in no file it wrote.
 // Then the same reach for `os` with the static check out of the way: the sandbox
-// alone holds. A daemon starved of tasks fails its jobs and keeps serving.
+// alone holds. A daemon starved of tasks fails its jobs and keeps serving, and a
+// root daemon whose environment nobody could read refuses to start.
 import Foundation
 import MathreelCore
 import MathreelDaemon
@@ -106,6 +107,19 @@ import Glibc
         #expect(await waitUntil(timeout: 90) { jobs(in: spool, .deliver).contains { $0.id == good } }, "serving again: \(daemon.log)")
         let end = await daemon.stop()
         #expect(end == .exited(0), "\(end.map(String.init(describing:)) ?? "still running"): \(daemon.log)")
+    }
+
+    @Test func aRootDaemonRefusesToStartWhenNobodyCouldReadTheEnvironment() async throws {
+        guard geteuid() == 0 else { return }  // a non-root daemon's sandboxes run as itself
+        let dir = TempDir()
+        let made = try await runCommand("/usr/bin/python3", ["-m", "venv", "--without-pip", dir.path + "/venv"])
+        #expect(made.status.succeeded, "\(made.stderr)")
+        chmod(dir.path + "/venv/pyvenv.cfg", 0o600)
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_PYTHON": dir.path + "/venv/bin/python"])
+        defer { daemon.child.signal(SIGKILL) }
+        let end = await daemon.child.wait(timeout: 20)
+        #expect(end != nil && end != .exited(0), "it stopped at once: \(end.map(String.init(describing:)) ?? "still running")")
+        #expect(daemon.log.contains("refusing to start") && daemon.log.contains("chmod -R o+rX \(dir.path)/venv"), "one line saying how to fix it: \(daemon.log)")
     }
 
     @Test func reachingOSAnyWayFindsOnlyTheSandbox() async throws {

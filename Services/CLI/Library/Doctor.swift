@@ -137,8 +137,9 @@ struct Doctor: AsyncParsableCommand {
             return .fail("sandbox", "a sandboxed Python could not import Manim (\(timedOut ? "timed out" : "\(end)")): \(why)",
                          fix: why.contains("bwrap") ? Self.usernsFix : "check that every directory of \(python)'s environment is readable by others, or run `make setup` again")
         }
-        if let warning = sandbox.warning {
-            return .warn("sandbox", warning, fix: "run the daemons as the mathreel user (`make install`, then the systemd units), or keep the checkout outside /root")
+        // mathreel-render refuses to start on this (untrusted code never runs as root): a failure, not a warning.
+        if let refusal = sandbox.refusal {
+            return .fail("sandbox", refusal, fix: "follow the sentence above, then run `mathreel doctor` again")
         }
         return .ok("sandbox", "renders run as \(who) with no network, a cleared environment and at most \(sandbox.limits.processes) processes; Manim imports inside")
     }

@@ -60,8 +60,6 @@ public struct Sandbox: Sendable {
     public let stepDownTo: uid_t?
     /// Why this sandbox must not run untrusted code, and how to fix it; the daemon refuses to start.
     public let refusal: String?
-    /// The refusal, under its old name (doctor reads it).
-    public var warning: String? { refusal }
     /// The Python environment's directories, read-only inside at their own paths.
     let binds: [String]
     /// Those of `binds` nobody cannot reach, and the directory a private mount namespace
@@ -104,9 +102,11 @@ public struct Sandbox: Sendable {
                 problems.append("\(hidden[0]) is under a directory other users may not enter (\(Sandbox.closedToOthers(hidden[0] + "/") ?? hidden[0])), and none of \(Sandbox.stageCandidates.joined(separator: ", ")) is free to mount it on for the sandbox, which runs as nobody. Keep the Python environment where others may read it (MATHREEL_PYTHON), or run mathreel as its own user (the systemd units do).")
             } else if let missing = Sandbox.stageTools.first(where: { access($0, X_OK) != 0 }) {
                 problems.append("\(hidden[0]) is under a directory other users may not enter, and \(missing) is missing to mount it for the sandbox, which runs as nobody. Install util-linux and mount (`make setup`), or keep the Python environment where others may read it.")
+            } else if let stage, let failed = Sandbox.stageFails(stage, hidden) {
+                problems.append("\(hidden[0]) is under a directory other users may not enter, and mounting it for the sandbox (which runs as nobody) in a private mount namespace failed: \(failed). Keep the Python environment where others may read it (MATHREEL_PYTHON), or run mathreel as its own user (the systemd units do).")
             }
         }
-        if let unreadable = binds.lazy.compactMap(Sandbox.unreadable).first {
+        if let unreadable = binds.filter({ access($0, F_OK) == 0 }).lazy.compactMap(Sandbox.unreadable).first {
             problems.append("\(unreadable) is not readable by other users, and a root daemon's sandboxes run as nobody. Fix it with `chmod -R o+rX \(binds.first { unreadable.hasPrefix($0) } ?? unreadable)` (or make the environment again under umask 022: `make setup-python`), or run mathreel as its own user (the systemd units do).")
         }
         refusal = problems.first
@@ -116,6 +116,31 @@ public struct Sandbox: Sendable {
     /// mount namespace over it, so the host sees nothing).
     static let stageCandidates = ["/mnt", "/media", "/srv"]
     static let stageTools: [String] = ["/usr/bin/unshare", "/bin/sh", "/usr/bin/mount", "/usr/bin/mkdir"]
+
+    /// Whether the stage can be built here (a container may forbid mounts even to root): nil
+    /// if it can, else what went wrong. Tried once per stage and directories, in this process.
+    static func stageFails(_ stage: String, _ hidden: [String]) -> String? {
+        let key = ([stage] + hidden).joined(separator: "\0")
+        if let known = stageTried.withLock({ $0[key] }) { return known }
+        var why: String?
+        do {
+            let output = try ScratchFile()
+            let child = try ChildProcess(path: "/usr/bin/unshare", arguments: ["--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                                         stageScript, "mathreel-stage", stage] + hidden + ["--", "/bin/true"],
+                                         environment: [:], stdout: output.fd, stderr: output.fd, newSession: true)
+            for _ in 0..<500 where child.termination == nil { usleep(10_000) }
+            if child.termination == nil { child.signalGroup(SIGKILL) }
+            if child.termination != .exited(0) {
+                let text = String(decoding: output.read(limit: 2000), as: UTF8.self).split(separator: "\n").first.map(String.init)
+                why = text ?? child.termination.map { "\($0)" } ?? "it did not finish within 5 s"
+            }
+        } catch {
+            why = "\(error)"
+        }
+        stageTried.withLock { $0[key] = .some(why) }
+        return why
+    }
+    private static let stageTried = Mutex<[String: String?]>([:])
 
     /// Fewer processes than this and Manim cannot render (its ffmpeg, LaTeX and their threads).
     public static let minimumProcesses = 32

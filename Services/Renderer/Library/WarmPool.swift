@@ -2,7 +2,9 @@
 // Manim import (about a second) when a job arrives. A runner renders exactly one
 // job and exits, so every job still gets a fresh process in a fresh sandbox. A
 // replacement starts when one is taken if a core is spare, else as soon as a
-// render ends: an import must never take a core from a render under way.
+// render ends: an import must never take a core from a render under way. A
+// runner that cannot start (a task limit) throws from `take`, so that one job is
+// tried again later; filling just stops until the next render ends.
 import MathreelCore
 import MathreelSpool
 #if canImport(Glibc)
@@ -18,7 +20,7 @@ public actor WarmPool {
     private var busy = 0
     private var stopped = false
 
-    public init(sandbox: Sandbox, size: Int, cores: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) {
+    public init(sandbox: Sandbox, size: Int, cores: Int = CPUShares.shared.cpus.count) {
         self.sandbox = sandbox; self.size = max(0, size); self.cores = max(1, cores)
     }
 

@@ -1,5 +1,6 @@
 // CMathreel: the few Linux calls Swift's Glibc module does not expose
-// (it is built without _GNU_SOURCE), kept in C so Swift code stays plain.
+// (it is built without _GNU_SOURCE), and the render sandbox's seccomp program,
+// kept in C so Swift code stays plain.
 #ifndef CMATHREEL_H
 #define CMATHREEL_H
 #include <sys/types.h>

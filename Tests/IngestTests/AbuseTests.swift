@@ -20,17 +20,10 @@ final class OpenConnection {
     let status: Int?
 
     init(port: Int, _ request: String, readStatus: Bool = true) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let connected = RawHTTP.connect(port: port, timeout: 10)
+        let fd = connected ?? -1
         self.fd = fd
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        let ok = connected != nil
         let bytes = Array(request.utf8)
         if ok { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL)) } }
         guard ok, readStatus else { status = nil; return }

@@ -29,12 +29,11 @@ struct FuzzOutcome: Sendable {
 }
 
 enum RawHTTP {
-    /// Sends `bytes` on a new connection to 127.0.0.1:`port`, half-closes, and reads the status line.
-    static func status(port: Int, _ bytes: [UInt8]) -> Int? {
+    /// A TCP connection to 127.0.0.1:`port` with read and write timeouts; nil when refused.
+    static func connect(port: Int, timeout: Int = 20) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 20, tv_usec: 0)
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
@@ -42,9 +41,16 @@ enum RawHTTP {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
+        guard connected == 0 else { close(fd); return nil }
+        return fd
+    }
+
+    /// Sends `bytes` on a new connection to 127.0.0.1:`port`, half-closes, and reads the status line.
+    static func status(port: Int, _ bytes: [UInt8]) -> Int? {
+        guard let fd = connect(port: port) else { return nil }
+        defer { close(fd) }
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }

@@ -26,6 +26,8 @@ public struct Renderer: Sendable {
         cache = RenderCache(config: config)
         var sandbox = Sandbox(python: config.python, renders: Renderer.concurrency(config))
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
+        // Below the daemons where renders share the machine with them (the unit sets 10).
+        if let n = Int(config.environment["MATHREEL_RENDER_NICE"] ?? "") { sandbox.limits.nice = min(max(0, n), 19) }
         self.sandbox = sandbox
         let warm = Int(config.environment["MATHREEL_WARM_WORKERS"] ?? "") ?? Renderer.concurrency(config)
         pool = WarmPool(sandbox: sandbox, size: warm)

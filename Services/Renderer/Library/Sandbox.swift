@@ -37,8 +37,9 @@ public struct SandboxLimits: Sendable {
     public var outputCap = 1 << 20
     /// How many sandboxes run at once: each is pinned to its share of the CPUs (at least one).
     public var renders = CPUShares.shared.cpus.count
-    /// The sandboxes' CPU priority, below the daemons' (and every other program's at 0).
-    public var nice = 10
+    /// The sandboxes' CPU priority (MATHREEL_RENDER_NICE for the daemon; the unit sets 10, below
+    /// the daemons). 0 by default: at 10 a render gets a tenth of a core that anything else wants.
+    public var nice = 0
     public init() {}
 }
 
@@ -386,7 +387,10 @@ public final class CPUShares: Sendable {
         var out = [Int32](repeating: 0, count: 4096)
         let n = out.withUnsafeMutableBufferPointer { mr_allowed_cpus($0.baseAddress!, Int32($0.count)) }
         cpus = n > 0 ? out.prefix(Int(n)).map(Int.init) : Array(0..<max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        rank = Dictionary(uniqueKeysWithValues: cpus.shuffled().enumerated().map { ($1, $0) })
     }
+    /// A random order of the CPUs, for ties.
+    private let rank: [Int: Int]
 
     /// Starts a child on the `count` least busy CPUs (`start` gets them) and counts it there until it ends.
     func pin(_ count: Int, _ start: ([Int]) throws -> ChildProcess) throws -> ChildProcess {
@@ -394,7 +398,9 @@ public final class CPUShares: Sendable {
             live.removeAll { $0.child.termination != nil }
             var load = [Int: Int]()
             for entry in live { for cpu in entry.cpus { load[cpu, default: 0] += 1 } }
-            let chosen = Array(cpus.sorted { (load[$0] ?? 0, $0) < (load[$1] ?? 0, $1) }.prefix(max(1, count))).sorted()
+            // Ties go in an order of this process's own: processes that each start their first
+            // sandbox (tests, doctor, a second daemon) must not all land on CPU 0.
+            let chosen = Array(cpus.sorted { (load[$0] ?? 0, rank[$0] ?? 0) < (load[$1] ?? 0, rank[$1] ?? 0) }.prefix(max(1, count))).sorted()
             let child = try start(chosen)
             live.append((chosen, child))
             return child

@@ -97,9 +97,15 @@ build:
 release:
 	$(SWIFT) build -c release
 
+# Swift Testing starts every test at once, and many run the real daemons and Manim:
+# unbounded, dozens of daemons and sandboxes fought over two cores (load average over
+# 100) and timing-bound tests ran out of time. At most two tests per core run
+# together (the bound Swift Testing proposes).
+TEST_WIDTH ?= $(shell echo $$(( 2 * $$(nproc) )))
+
 test: setup setup-browser
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --disable-xctest
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest
 
 # The serving benchmark's load generator, and nginx to compare with.
 BENCH_APT_PACKAGES := wrk nginx-light

@@ -41,7 +41,7 @@ import Testing
         // Let the follower see the job in flight first.
         try claim.handOn(job, to: .codegen)
         #expect(await waitUntil(timeout: 10) { bg.stderr.contains("ai_generating") })
-        guard case .claimed(let again) = f.spool.claim(FileName("\(job.id).json"), from: .codegen) else {
+        guard case .claimed(let again) = await claimAgain(FileName("\(job.id).json"), from: .codegen, in: f.spool) else {
             Issue.record("could not claim from codegen/"); return
         }
         var ready = try again.job()

@@ -217,7 +217,7 @@ func isStopped(_ pid: pid_t) -> Bool {
     /// Counts a person never could write sensibly, in an orphan: recovery neither
     /// traps nor loops, and what it writes back is a sane count.
     @Test(arguments: BadLuckTests.absurd)
-    func absurdCountersInAnOrphanAreRecoveredSanely(_ value: String) throws {
+    func absurdCountersInAnOrphanAreRecoveredSanely(_ value: String) async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = NoOpChain.sampleJob()
@@ -239,7 +239,7 @@ func isStopped(_ pid: pid_t) -> Bool {
                     writeFile(spool.path(.active(.codegen), job.id + ".json"), JSONValue.object(o).serialized())
                 }
             }
-            let r = spool.recoverOrphans(of: .codegen, by: "test")
+            let r = await recoverAgain(.codegen, in: spool)
             #expect(r.count == 1, "\(value): one orphan recovered in round \(round)")
             guard let (after, o) = whereIs(spool, job.id) else { Issue.record("\(value): the job is gone"); return }
             if after == .codegen {

@@ -58,7 +58,7 @@ func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
         #expect(spool.info(.codegen, name(job)) != nil)
     }
 
-    @Test func retryDefersWithBackoffThenFailsWhenTriesRunOut() throws {
+    @Test func retryDefersWithBackoffThenFailsWhenTriesRunOut() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = try sample(in: spool)
@@ -74,7 +74,7 @@ func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
                 #expect(wait > 0 && wait <= 5 * pow(2, Double(attempt - 2)) * 1.5 + 0.1, "backoff \(wait) s after try \(attempt - 1)")
                 spool.promoteDue(.codegen, now: due + 0.001)
             }
-            guard case .claimed(let claim) = spool.claim(name(job), from: .codegen) else { Issue.record("try \(attempt) not claimed"); return }
+            guard case .claimed(let claim) = await claimAgain(name(job), from: .codegen, in: spool) else { Issue.record("try \(attempt) not claimed"); return }
             let place = try claim.retry(try claim.job(), error: error, stage: .codegen, policy: policy, by: "test")
             #expect(place == (attempt < 3 ? .deferred(.codegen) : .failed))
         }

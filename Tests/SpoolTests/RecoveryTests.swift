@@ -41,13 +41,13 @@ import Glibc
     }
 
     /// A job that killed its worker three times while it ran alone ends in failed/, never loops.
-    @Test func theThirdDeathAloneFailsTheJob() throws {
+    @Test func theThirdDeathAloneFailsTheJob() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = try sample(in: spool)
         for round in 1...3 {
             try orphan(job, in: spool, alone: "codegen")
-            let r = spool.recoverOrphans(of: .codegen, by: "test")
+            let r = await recoverAgain(.codegen, in: spool)
             #expect(r.map(\.action) == [round < 3 ? .putBack(crashes: round, alone: round) : .failedCrashedWorker])
         }
         let failed = try Job.decode(#require(spool.peek(.failed, name(job))))
@@ -58,13 +58,13 @@ import Glibc
 
     /// Deaths while the worker held other jobs too are bad luck: counted, never failing
     /// the job; its solo mark is for its own stage only, and recovery takes it off.
-    @Test func deathsAmongOthersNeverFailAJob() throws {
+    @Test func deathsAmongOthersNeverFailAJob() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = try sample(in: spool)
         for round in 1...6 {
             try orphan(job, in: spool, alone: round == 3 ? "render" : nil)
-            let r = spool.recoverOrphans(of: .codegen, by: "test")
+            let r = await recoverAgain(.codegen, in: spool)
             #expect(r.map(\.action) == [.putBack(crashes: round, alone: 0)])
         }
         let back = try #require(spool.peek(.codegen, name(job)))

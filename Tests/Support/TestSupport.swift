@@ -59,6 +59,29 @@ public func waitUntil(timeout: Double, interval: Double = 0.02, _ condition: () 
     return try condition()
 }
 
+/// Claims a file this process locked before. A child another test is spawning holds
+/// a copy of every descriptor between its fork and its exec, the old lock with them,
+/// so `.busy` here means "for a moment", never "another worker".
+public func claimAgain(_ name: FileName, from queue: Place, in spool: Spool) async -> ClaimResult {
+    var result = spool.claim(name, from: queue)
+    _ = await waitUntil(timeout: 10) {
+        if case .busy = result { result = spool.claim(name, from: queue); if case .busy = result { return false } }
+        return true
+    }
+    return result
+}
+
+/// Recovers a queue's orphans, waiting out a spawning child's copy of an old lock
+/// (as `claimAgain`); returns what the first pass that found any did.
+public func recoverAgain(_ queue: Place, in spool: Spool) async -> [Recovered] {
+    var out: [Recovered] = []
+    _ = await waitUntil(timeout: 10) {
+        out = spool.recoverOrphans(of: queue, by: "test")
+        return !out.isEmpty
+    }
+    return out
+}
+
 public struct CommandResult: Sendable {
     public let status: Termination
     public let stdout: String

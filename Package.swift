@@ -43,7 +43,7 @@ let package = Package(
             ],
             path: "Shared/Daemon", swiftSettings: swiftSettings),
 
-        .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", swiftSettings: swiftSettings),
+        .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", resources: [.embedInCode("checker.py")], swiftSettings: swiftSettings),
         .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "JanitorService", dependencies: ["MathreelDaemon", "MathreelSessions"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
 
-        .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", swiftSettings: swiftSettings),
+        .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", resources: [.embedInCode("runner.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
 
         .target(name: "CodegenService", dependencies: ["MathreelDaemon", "MathreelCheck", "MathreelHTTP", "MathreelSQLite"], path: "Services/Codegen/Library",
@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore", "TestSupport"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
         .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP", "MathreelSessions"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
         .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService", "MathreelSessions"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
         .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),

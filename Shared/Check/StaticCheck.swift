@@ -1,6 +1,7 @@
 // StaticCheck: the one static check of Manim scene code, which render, codegen
-// and ingest's /api/v1/code/validate all call. It runs the embedded checker as a warm
-// worker in the Manim environment's Python under resource limits, with a bare environment.
+// and ingest's /api/v1/code/validate all call. It runs checker.py (embedded at build
+// time, so no data file is installed or looked for) as a warm worker in the Manim
+// environment's Python under resource limits, with a bare environment.
 // A first filter only: the sandbox is the boundary.
 import MathreelCore
 import MathreelDaemon
@@ -48,7 +49,7 @@ public struct StaticChecker: Sendable {
 
     public init(python: String, cacheFile: String?) {
         self.python = python; self.cacheFile = cacheFile
-        worker = PythonWorker(python: python, source: Array(CheckerSource.python.utf8), memory: 4 << 30, name: "the static check")
+        worker = PythonWorker(python: python, source: PackageResources.checker_py, memory: 4 << 30, name: "the static check")
     }
 
     public init(config: Config) {

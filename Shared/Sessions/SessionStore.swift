@@ -67,6 +67,7 @@ public final class SessionStore: Sendable {
             CREATE INDEX IF NOT EXISTS history_job ON history(job_id);
             CREATE TABLE IF NOT EXISTS taken(key TEXT PRIMARY KEY, job_id TEXT, at REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS counted(job_id TEXT PRIMARY KEY, at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS forgotten(job_id TEXT PRIMARY KEY, at REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """)
         setAside = aside
@@ -138,13 +139,28 @@ public final class SessionStore: Sendable {
     }
 
     /// Deletes the session and its history; returns the job ids it held.
-    public func forget(_ person: Person) throws -> [String] {
+    public func forget(_ person: Person, now: Double = Date().timeIntervalSince1970) throws -> [String] {
         try db.withLock { db in
-            let ids = try db.query("SELECT job_id FROM history WHERE key = ?", [.text(person.key)]).compactMap { $0[0] }
-            _ = try db.query("DELETE FROM history WHERE key = ?", [.text(person.key)])
-            _ = try db.query("DELETE FROM sessions WHERE key = ?", [.text(person.key)])
-            return ids
+            try db.transaction {
+                let ids = try db.query("SELECT job_id FROM history WHERE key = ?", [.text(person.key)]).compactMap { $0[0] }
+                _ = try db.query("DELETE FROM history WHERE key = ?", [.text(person.key)])
+                _ = try db.query("DELETE FROM sessions WHERE key = ?", [.text(person.key)])
+                // Each job stays marked until it is cancelled or finished (`settled`), so one a
+                // worker held at the time is cancelled by the janitor once it is let go.
+                for id in ids { _ = try db.query("INSERT OR IGNORE INTO forgotten(job_id, at) VALUES(?, ?)", [.text(id), .real(now)]) }
+                return ids
+            }
         }
+    }
+
+    /// Jobs of forgotten people not yet cancelled or finished, oldest first.
+    public func forgottenJobs() throws -> [String] {
+        try query("SELECT job_id FROM forgotten ORDER BY at").compactMap { $0[0] }
+    }
+
+    /// A forgotten job is cancelled or finished: its mark goes.
+    public func settled(_ jobID: String) throws {
+        try query("DELETE FROM forgotten WHERE job_id = ?", [.text(jobID)])
     }
 
     /// Counts delivered jobs for the sessions that asked for them (the janitor, on `done/`).
@@ -200,6 +216,7 @@ public final class SessionStore: Sendable {
     public func prune(before: Double) throws {
         try query("DELETE FROM taken WHERE at < ?", [.real(before)])
         try query("DELETE FROM counted WHERE at < ?", [.real(before)])
+        try query("DELETE FROM forgotten WHERE at < ?", [.real(before)])
     }
 
     // MARK: This installation's secret

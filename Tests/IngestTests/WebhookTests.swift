@@ -5,6 +5,7 @@
 import Foundation
 import MathreelCore
 import MathreelHTTP
+import MathreelSessions
 import MathreelSpool
 import Testing
 import TestSupport
@@ -138,6 +139,42 @@ struct WebSide {
         #expect(try await w.update(WebSide.message(22, text: "/history")).status == 200)
         let empty = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("no jobs yet") } }
         #expect(empty, "the history is gone")
+    }
+
+    /// A job locked at the moment of /forget (a hand-on's last fsyncs, a spawning child's
+    /// copy of a claim) is cancelled once the lock goes; one held past the wait is said so
+    /// and stays marked for the janitor.
+    @Test(.timeLimit(.minutes(2)))
+    func forgetWaitsOutAMomentaryLockAndMarksWhatStaysHeld() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        let spool = w.daemon.spool
+        let videos = w.daemon.dir.state + "/videos"
+        try FileManager.default.createDirectory(atPath: videos, withIntermediateDirectories: true)
+        var held: [Int32] = []
+        for (n, text) in ["Solve x^2 - 4 = 0", "Solve x^2 - 9 = 0"].enumerated() {
+            #expect(try await w.update(WebSide.message(40 + Int64(n), text: text)).status == 200)
+            let job = try #require(w.jobs().first { $0.problem == text })
+            guard case .claimed(let claim) = spool.claim(FileName(job.id + ".json"), from: .codegen) else { Issue.record("no claim"); return }
+            try claim.handOn(job, to: .ready)
+            try PlainFile.write(Array("mp4".utf8), to: videos + "/\(job.id).mp4")
+            let fd = open(spool.path(.ready, job.id + ".json"), O_RDONLY | O_CLOEXEC)
+            #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+            held.append(fd)
+        }
+        let ids = w.jobs(.ready).sorted { ($0.problem ?? "") < ($1.problem ?? "") }.map(\.id)
+        #expect(ids.count == 2)
+        let brief = held[0], long = held[1]
+        Task { try? await Task.sleep(for: .seconds(1)); close(brief) }
+        #expect(try await w.update(WebSide.message(42, text: "/forget")).status == 200)
+        let told = await waitUntil(timeout: 30) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("deleted your history") } }
+        let said = w.telegram.log.accepted.compactMap { $0.json?["text"]?.stringValue }.first { $0.contains("deleted your history") } ?? ""
+        #expect(told && said.contains("1 video still waiting") && said.contains("1 job is being worked on"), "\(said)")
+        #expect(spool.peek(.failed, FileName(ids[0] + ".json")).flatMap { try? Job.decode($0) }?.error?.code == "cancelled")
+        #expect(!FileManager.default.fileExists(atPath: videos + "/\(ids[0]).mp4"), "the briefly locked job's video is deleted")
+        #expect(spool.locate(ids[1]) == .ready, "the held one is left to its holder")
+        #expect(try SessionStore(state: w.daemon.dir.state).forgottenJobs() == [ids[1]], "and marked for the janitor")
+        close(long)
     }
 
     @Test(.timeLimit(.minutes(2)))

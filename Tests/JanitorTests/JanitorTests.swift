@@ -327,6 +327,46 @@ func write(_ path: String, _ text: String = "x") throws {
     #expect(f.janitor.sweep(now: now + 20).sessionsExpired == 0)
 }
 
+/// A job a worker held when its person said /forget (so ingest could not take it) stays
+/// marked: the first sweep after the worker lets go cancels it and deletes its video.
+@Test func aForgottenJobHeldByAWorkerIsCancelledOnceLetGo() throws {
+    let f = try Fixture()
+    let sessions = try SessionStore(state: f.dir.state)
+    let person = Person(channel: .telegram, id: "4242")
+    let job = try f.job(in: .ready)
+    let videos = try f.makeVideos(job.id)
+    try sessions.record(person, job: SessionJob(jobID: job.id, createdAt: Date().timeIntervalSince1970, kind: "problem", summary: "x"))
+    // A worker's claim, or a spawning child's copy of one: the file is locked.
+    let fd = open(f.path(.ready, job.id + ".json"), O_RDONLY | O_CLOEXEC)
+    #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
+    #expect(try sessions.forget(person) == [job.id])
+
+    #expect(f.janitor.sweep().cancelled.isEmpty, "a held job is left to its worker")
+    #expect(f.exists(.ready, job.id))
+    #expect(try sessions.forgottenJobs() == [job.id], "and stays marked")
+    close(fd)
+
+    #expect(f.janitor.sweep().cancelled == [job.id])
+    for v in videos { #expect(!f.exists(v), "\(v) should be deleted") }
+    let failed = try #require(f.read(.failed, job.id))
+    #expect(failed.error?.code == ErrorCode.cancelled && failed.error?.message.contains("/forget") == true)
+    #expect(try sessions.forgottenJobs().isEmpty, "a cancelled job's mark goes")
+    #expect(f.logs.lines.contains { $0.message == "forgotten job cancelled" && $0.metadata["job_id"] == job.id })
+}
+
+/// A forgotten job that finished meanwhile (watched, or failed) needs nothing: its mark goes.
+@Test func aForgottenJobThatFinishedIsOnlyUnmarked() throws {
+    let f = try Fixture()
+    let sessions = try SessionStore(state: f.dir.state)
+    let person = Person(channel: .web, id: "abc")
+    let job = try f.job(in: .done)
+    try sessions.record(person, job: SessionJob(jobID: job.id, createdAt: Date().timeIntervalSince1970, kind: "problem", summary: "x"))
+    _ = try sessions.forget(person)
+    #expect(f.janitor.sweep().cancelled.isEmpty)
+    #expect(f.exists(.done, job.id))
+    #expect(try sessions.forgottenJobs().isEmpty)
+}
+
 @Test func lifetimesAreSaidInWords() {
     #expect(Lifetimes.words(3_600) == "1 hour")
     #expect(Lifetimes.words(86_400) == "24 hours")

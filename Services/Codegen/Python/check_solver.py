@@ -512,23 +512,22 @@ class Worker:
 # ------------------------------------------------------------------ code checks
 
 def checker_source():
-    """The project's own static check, embedded in Shared/Check/CheckerSource.swift."""
-    path = os.path.join(REPO, "Shared", "Check", "CheckerSource.swift")
+    """The project's own static check (Shared/Check/checker.py, embedded in the daemons)."""
     try:
-        text = open(path, encoding="utf-8").read()
+        return open(os.path.join(REPO, "Shared", "Check", "checker.py"), encoding="utf-8").read()
     except OSError:
         return None
-    m = re.search(r'#"""\n(.*?)\n"""#', text, re.S)
-    return m.group(1) if m else None
 
 
-def static_check(code, src, cache):
-    # The checker is a worker: a ready line, then one reply line per request line.
-    out = subprocess.run([PYTHON, "-I", "-c", src], input=json.dumps({"code": code, "names_cache": cache}) + "\n",
-                         capture_output=True, text=True, timeout=120)
-    ready, reply = out.stdout.splitlines()[:2]
+def static_checks(codes, src, cache):
+    # The checker is a worker: a ready line, then one reply line per request line;
+    # one worker checks them all (a Python start costs more than a check).
+    lines = "".join(json.dumps({"code": c, "names_cache": cache}) + "\n" for c in codes)
+    out = subprocess.run([PYTHON, "-I", "-c", src], input=lines, capture_output=True, text=True, timeout=300)
+    ready, *replies = out.stdout.splitlines()
     assert json.loads(ready) == {"ready": True}, ready
-    return json.loads(reply)
+    assert len(replies) == len(codes), out.stderr[-2000:]
+    return [json.loads(r) for r in replies]
 
 
 def check_code(code):
@@ -802,12 +801,12 @@ def main():
 
     src = checker_source()
     if src is None:
-        print("project static check: CheckerSource.swift not found, skipped")
+        print("project static check: Shared/Check/checker.py not found, skipped")
     else:
         cache = os.path.join(tempfile.gettempdir(), "mathreel-check-names.json")
         bad = 0
-        for (family, problem), reply in replies.items():
-            r = static_check(reply["code"], src, cache)
+        checked = static_checks([reply["code"] for reply in replies.values()], src, cache)
+        for ((family, problem), reply), r in zip(replies.items(), checked):
             if not r.get("valid") or r.get("scene") != "Solution" or r.get("warnings") or r.get("fixes"):
                 bad += 1
                 failures.append("static check %s | %s | %s %s" % (family, problem, r.get("errors"), r.get("warnings")))

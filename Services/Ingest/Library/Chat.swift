@@ -111,7 +111,7 @@ struct ChatDesk: Sendable {
         case .retry(let wanted):
             answer = retry(m.person, wanted)
         case .forget:
-            answer = forget(m.person)
+            answer = await forget(m.person)
         }
         replies.send(Message(text: answer, replyTo: m.messageID), on: channel, to: m.chat)
         return made
@@ -175,41 +175,41 @@ struct ChatDesk: Sendable {
 
     /// Deletes the session and history, any video still waiting to be watched (its job ends
     /// as `cancelled`, which kills the link), every job still waiting for a stage (nothing of
-    /// a forgotten person is made afterwards; one a worker holds right now goes on), and
-    /// every render-cache entry only these jobs used.
-    func forget(_ person: Person) -> String {
+    /// a forgotten person is made afterwards), and every render-cache entry only these jobs
+    /// used. A job a worker holds is tried again for a few seconds; one held longer stays
+    /// marked in the sessions, and the janitor cancels it once the worker lets it go.
+    func forget(_ person: Person) async -> String {
         let ids = (try? sessions.forget(person)) ?? []
         let videos = VideoIndex(path: videosPath), cache = RenderCache(config: intake.config)
-        var waiting = 0, stopped = 0
-        for id in ids {
-            let name = FileName(id + ".json")
-            let result: ClaimResult
-            switch spool.locate(id) {
-            case let place? where [.incoming, .codegen, .render, .deliver, .ready].contains(place): result = spool.claim(name, from: place)
-            case .deferred(let stage)?: result = spool.claimDeferred(name, of: stage)
-            default: continue
+        var outcomes: [String: CancelOutcome] = [:], pending = ids
+        // A hand-on's last fsyncs, or a spawning child's copy of a lock: moments, not minutes.
+        for attempt in 0..<20 where !pending.isEmpty {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(250)) }
+            pending = pending.filter { id in
+                let outcome = spool.cancel(id, by: "ingest", videos: videos, cache: cache) { ready in
+                    ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."
+                }
+                outcomes[id] = outcome
+                return outcome == .busy
             }
-            guard case .claimed(let claim) = result else { continue }
-            guard let job = try? claim.job() else { try? claim.putBack(); continue }
-            let ready = claim.queue == .ready
-            // Video first, as the janitor does: a crash after this leaves a job whose link is dead, never a kept video.
-            _ = spool.deleteVideo(of: id, videos, cache)
-            do {
-                try claim.fail(job, error: JobError(stage: "ingest", code: ErrorCode.cancelled,
-                                                    message: ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."), by: "ingest")
-                if ready { waiting += 1 } else { stopped += 1 }
-            } catch {
-                logger.error("could not cancel a forgotten job; recovery will finish it", metadata: ["job_id": "\(id)", "error": "\(error)"])
-                claim.finish()
+        }
+        var waiting = 0, stopped = 0, held = 0
+        for (id, outcome) in outcomes {
+            switch outcome {
+            case .cancelled(let ready): if ready { waiting += 1 } else { stopped += 1 }
+            case .busy: held += 1; continue
+            case .finished: break
             }
+            try? sessions.settled(id)
         }
         // Jobs no longer waiting (failed, or still on their way) give up their cache entries too.
         let released = ids.reduce(0) { $0 + cache.release($1).count }
         logger.info("session forgotten", metadata: ["person": "\(person)", "jobs": "\(ids.count)", "videos_cancelled": "\(waiting)",
-                                                    "jobs_stopped": "\(stopped)", "cache_entries_released": "\(released)"])
+                                                    "jobs_stopped": "\(stopped)", "jobs_held": "\(held)", "cache_entries_released": "\(released)"])
         var said = "Done: I deleted your history (\(ids.count) job\(ids.count == 1 ? "" : "s"))"
         if waiting > 0 { said += ", \(waiting) video\(waiting == 1 ? "" : "s") still waiting" }
         if stopped > 0 { said += ", and stopped \(stopped) job\(stopped == 1 ? "" : "s") not yet made" }
+        if held > 0 { said += "; \(held) job\(held == 1 ? " is" : "s are") being worked on right now and will be deleted as soon as \(held == 1 ? "it stops" : "they stop")" }
         return said + "."
     }
 }

@@ -53,7 +53,11 @@ public struct SweepReport: Sendable {
     public var disk: (raised: Bool, changed: Bool) = (false, false)
     /// Sessions idle past their lifetime, deleted with their history.
     public var sessionsExpired = 0
-    public var isEmpty: Bool { recovered.isEmpty && expired.isEmpty && deletions.isEmpty && !disk.changed && sessionsExpired == 0 }
+    /// Jobs of forgotten people (/forget) cancelled now that no worker holds them.
+    public var cancelled: [String] = []
+    public var isEmpty: Bool {
+        recovered.isEmpty && expired.isEmpty && deletions.isEmpty && !disk.changed && sessionsExpired == 0 && cancelled.isEmpty
+    }
 }
 
 public struct Janitor: Sendable {
@@ -95,6 +99,7 @@ public struct Janitor: Sendable {
                 report.recovered.append(r)
             }
         }
+        cancelForgotten(into: &report)
         for stage in Stage.allCases { expireQueued(stage, now: now, into: &report) }
         for stage in Stage.allCases { expireDeferred(stage, now: now, into: &report) }
         expireReady(now: now, into: &report)
@@ -110,7 +115,7 @@ public struct Janitor: Sendable {
         sweepSessions(now: now, into: &report)
         if !report.isEmpty {
             logger.info("swept", metadata: ["recovered": "\(report.recovered.count)", "expired": "\(report.expired.count)",
-                                            "deleted": "\(report.deletions.count)", "sessions_expired": "\(report.sessionsExpired)",
+                                            "deleted": "\(report.deletions.count)", "sessions_expired": "\(report.sessionsExpired)", "cancelled": "\(report.cancelled.count)",
                                             "disk_guard": "\(report.disk.raised ? "raised" : "lowered")"])
         }
         return report
@@ -161,6 +166,27 @@ public struct Janitor: Sendable {
     /// this job still used, logging each.
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
         spool.deleteVideo(of: id, videos, cache).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
+    }
+
+    // MARK: Forgotten jobs: what ingest's /forget found held by a worker
+
+    private func cancelForgotten(into report: inout SweepReport) {
+        guard let sessions, let ids = try? sessions.forgottenJobs(), !ids.isEmpty else { return }
+        let videos = VideoIndex(path: videosPath), cache = self.cache
+        for id in ids {
+            let outcome = spool.cancel(id, by: "janitor", videos: videos, cache: cache) { ready in
+                ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."
+            }
+            switch outcome {
+            case .busy: continue
+            case .cancelled(let ready):
+                report.cancelled.append(id)
+                logger.info("forgotten job cancelled", metadata: ["job_id": "\(id)", "from": "\(ready ? "ready" : "a queue")"])
+            case .finished:
+                _ = cache.release(id)
+            }
+            try? sessions.settled(id)
+        }
     }
 
     // MARK: Sessions: expired after MATHREEL_SESSION_TTL_S without activity

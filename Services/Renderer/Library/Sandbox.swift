@@ -246,6 +246,9 @@ public struct Sandbox: Sendable {
         return dirs
     }
 
+    /// The runner every sandbox starts (runner.py, embedded at build time).
+    static let runner = String(decoding: PackageResources.runner_py, as: UTF8.self)
+
     /// Run as root by `sh` in the sandbox's own private mount namespace (unshare --mount): a
     /// tmpfs on the stage, each hidden directory bound read-only on it as 0, 1, ...; then the rest.
     static let stageScript = """
@@ -326,7 +329,7 @@ public struct Sandbox: Sendable {
         // Set inside the sandbox's own user namespace, the process cap counts only this
         // sandbox's processes, not every process of the daemon's user.
         cmd += ["/usr/bin/prlimit", "--nproc=\(limits.processes)", "--"]
-        return cmd + (program ?? [python, "-I", "-B", "-c", RunnerSource.python])
+        return cmd + (program ?? [python, "-I", "-B", "-c", Sandbox.runner])
     }
 
     /// An unlinked file the sandbox may write (and reopen as /proc/self/fd/N).

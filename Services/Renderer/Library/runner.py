@@ -1,12 +1,9 @@
-// The render runner's Python side, embedded so the renderer carries it. It runs
-// inside the sandbox (Sandbox.swift) and never sees anything but its job.
-enum RunnerSource {
-    static let python = #"""
 # mathreel's render runner, inside the sandbox: imports Manim first (so a warm
 # worker has paid for it before any job arrives), then reads one job as a JSON
 # line on stdin, renders it into /job, copies the video into descriptor 3 (an
 # unlinked file of the daemon's), and prints one JSON line with the result. One
-# job per process: it exits after it.
+# job per process: it exits after it. Embedded in mathreel-render at build time;
+# Sandbox.swift starts it.
 import json, os, shutil, sys, time, traceback
 
 t0 = time.time()
@@ -57,5 +54,3 @@ except BaseException as e:  # noqa: everything is reported, including SystemExit
     report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,
            render_s=round(time.time() - started, 3))
     os._exit(1)
-"""#
-}

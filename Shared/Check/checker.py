@@ -1,13 +1,9 @@
-// The static check's Python side, embedded so that every daemon carries it
-// (no data files to install or find). It parses with `ast` and never runs the
-// code it checks. Edit it here; StaticCheck.swift runs it with `python -I -c`.
-enum CheckerSource {
-    static let python = #"""
 # mathreel's static check of Manim scene code: parses with ast (never runs the
 # code), finds the Scene to render, refuses imports, names and attributes that reach
 # outside (files, programs, Python's internals, strings run as Python), and renames
 # removed Manim names whose replacement the installed Manim has.
 # Reads {"code", "scene"?, "names_cache"?} as one JSON line per request; writes one JSON line each.
+# Embedded in the daemons at build time (Package.swift); StaticCheck.swift runs it with `python -I -c`.
 import ast, json, sys
 
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "cmath", "random", "itertools", "functools",
@@ -698,5 +694,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-"""#
-}

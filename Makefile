@@ -104,6 +104,7 @@ release:
 TEST_WIDTH ?= $(shell echo $$(( 2 * $$(nproc) )))
 
 test: setup setup-browser
+	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' 2>/dev/null || find . -name '*.py' -not -path './.*')
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest
 

@@ -55,7 +55,8 @@ let package = Package(
         .target(name: "MathreelSessions", dependencies: ["MathreelSQLite", "MathreelSpool"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
-        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", "MathreelWeb"], path: "Services/Ingest/Library", swiftSettings: swiftSettings),
+        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", "MathreelWeb"], path: "Services/Ingest/Library",
+                resources: [.embedInCode("web_page.html"), .embedInCode("app.js")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
         .target(name: "JanitorService", dependencies: ["MathreelDaemon", "MathreelSessions"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),

@@ -16,7 +16,7 @@ func runCodegenBench(binDir: String, python: String) async throws {
     let judge = "Services/Codegen/Python/check_solver.py"
     let list = try await pythonJSON(python, [judge, "--list"])
     guard case .array(let cases)? = list else { print("  could not read the problem set from \(judge)"); return }
-    // A job's problem has 10 to 5,000 characters (SPEC §3): shorter ones never reach codegen.
+    // A job's problem has 10 to 5,000 characters (docs/PROTOCOL.md): shorter ones never reach codegen.
     let problems = cases.compactMap { $0.objectValue?["problem"]?.stringValue }.filter { $0.count >= 10 }
 
     let root = tempDirectory("codegen")

@@ -4,7 +4,7 @@
 import MathreelCore
 import MathreelHTTP
 
-/// Credentials and endpoints from the environment (SPEC §7).
+/// Credentials and endpoints from the environment (the README and systemd/mathreel.env.example).
 public struct ChannelSettings: Sendable {
     public var telegramToken: String?
     public var telegramBase: String

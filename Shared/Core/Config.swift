@@ -1,11 +1,11 @@
 // Configuration: every MATHREEL_* setting this part of the system reads, with
-// SPEC defaults, parsed once. A bad value is an error that names the key.
+// The defaults of the README and docs/PROTOCOL.md, parsed once. A bad value is an error that names the key.
 
 public struct ConfigError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// SPEC §4: each lifetime in seconds.
+/// The README's lifetimes: each in seconds.
 public struct Lifetimes: Sendable, Equatable {
     public var session: Double = 7 * 86_400
     public var queued: Double = 3_600
@@ -19,7 +19,7 @@ public struct Lifetimes: Sendable, Equatable {
     public var failed: Double = 86_400
     public var quarantine: Double = 7 * 86_400
     public var renderTimeout: Double = 300
-    /// tmp/ debris older than this is removed (SPEC §2).
+    /// tmp/ debris older than this is removed (docs/PROTOCOL.md).
     public var tmpDebris: Double = 3_600
     /// A render-cache entry at most this long after it was stored, even while a job
     /// still uses it (MATHREEL_RENDER_CACHE_TTL_S; whole seconds, at most 24 h).
@@ -100,6 +100,17 @@ public struct Config: Sendable {
     public var videosPath: String { state + "/videos" }
     /// The Python of the Manim environment (MATHREEL_PYTHON).
     public var python: String
+    /// Problems codegen works on at once (MATHREEL_CODEGEN_CONCURRENCY).
+    public var codegenConcurrency = 4
+    /// Renders at once (MATHREEL_MAX_CONCURRENT_RENDERS); nil: one per CPU.
+    public var maxConcurrentRenders: Int?
+    /// Runners kept imported ahead of need (MATHREEL_WARM_WORKERS); nil: one per render.
+    public var warmWorkers: Int?
+    /// The sandbox's nice value (MATHREEL_RENDER_NICE; the render unit sets 10).
+    public var renderNice = 0
+    /// The lowest log level written (MATHREEL_LOG_LEVEL): trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         environment = env
@@ -164,6 +175,16 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_MAX_PENDING_CHECKS", 1...10_000) { maxPendingChecks = Int(v) }
         if let v = try whole("MATHREEL_MAX_CONNECTIONS", 1...1_000_000) { maxConnections = Int(v) }
         if let v = try whole("MATHREEL_HTTP_IDLE_TIMEOUT_S", 1...3_600, " of seconds") { httpIdleTimeout = v }
+        if let v = try whole("MATHREEL_CODEGEN_CONCURRENCY", 1...64) { codegenConcurrency = Int(v) }
+        if let v = try whole("MATHREEL_MAX_CONCURRENT_RENDERS", 1...256) { maxConcurrentRenders = Int(v) }
+        if let v = try whole("MATHREEL_WARM_WORKERS", 0...256) { warmWorkers = Int(v) }
+        if let v = try whole("MATHREEL_RENDER_NICE", 0...19) { renderNice = Int(v) }
+        if let raw = env["MATHREEL_LOG_LEVEL"], !raw.isEmpty {
+            guard Config.logLevels.contains(raw) else {
+                throw ConfigError(description: "MATHREEL_LOG_LEVEL must be one of \(Config.logLevels.joined(separator: ", ")); got '\(raw)'")
+            }
+            logLevel = raw
+        }
         if let raw = env["MATHREEL_TRUSTED_PROXIES"] {
             trustedProxies = raw.split(separator: ",").map { String($0).trimmed() }.filter { !$0.isEmpty }
             for p in trustedProxies where AddressRange(p) == nil {

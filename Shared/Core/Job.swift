@@ -1,4 +1,4 @@
-// Job: the schema-1 job file (SPEC §3) as a value. Reading validates every field
+// Job: the schema-1 job file (docs/PROTOCOL.md) as a value. Reading validates every field
 // with a message a person can act on; writing keeps every field we do not know.
 
 public struct JobOptions: Sendable, Equatable {

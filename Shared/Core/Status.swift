@@ -4,7 +4,7 @@
 public enum JobStatus: String, Sendable, CaseIterable, Codable {
     case queued, ai_generating, code_validating, rendering, uploading, ready, delivered, failed, expired
 
-    /// SPEC §3: the progress number that goes with each status (nil: keep the last one).
+    /// docs/PROTOCOL.md: the progress number that goes with each status (nil: keep the last one).
     public var progress: Int? {
         switch self {
         case .queued: 5
@@ -19,7 +19,7 @@ public enum JobStatus: String, Sendable, CaseIterable, Codable {
     public var isFinal: Bool { self == .delivered || self == .failed || self == .expired }
 }
 
-/// Stable snake_case error codes (SPEC §3). The message beside one is for the person.
+/// Stable snake_case error codes (docs/PROTOCOL.md). The message beside one is for the person.
 public enum ErrorCode {
     public static let invalidJob = "invalid_job"
     public static let codeRejected = "code_rejected"

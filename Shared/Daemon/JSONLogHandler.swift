@@ -54,7 +54,12 @@ public struct JSONLogHandler: LogHandler {
 public enum Logs {
     /// Installs JSON-lines logging once per process; the level comes from MATHREEL_LOG_LEVEL.
     public static func bootstrap(daemon: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let level = environment["MATHREEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let level = level(environment)
         LoggingSystem.bootstrap { _ in JSONLogHandler(label: daemon, level: level) }
+    }
+
+    /// The one reading of MATHREEL_LOG_LEVEL (Config refuses a value not named here); info when unset.
+    public static func level(_ environment: [String: String]) -> Logger.Level {
+        environment["MATHREEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
     }
 }

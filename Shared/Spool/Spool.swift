@@ -1,4 +1,4 @@
-// Spool: the directory tree of SPEC §2 and the one object that touches it.
+// Spool: the directory tree of docs/PROTOCOL.md and the one object that touches it.
 // It keeps a descriptor per directory so every rename and fsync is relative to
 // a directory opened once, and it publishes new jobs (protocol step 1).
 import MathreelCore

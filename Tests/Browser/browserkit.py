@@ -4,6 +4,7 @@ from the PyPI package, and the setup errors (exit status 2) and check failures
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -29,11 +30,8 @@ def say(line=""):
 
 def import_selenium():
     """Import Selenium, starting again under .venv-browser's Python if this one lacks it."""
-    try:
-        import selenium  # noqa: F401
+    if importlib.util.find_spec("selenium") is not None:
         return
-    except ImportError:
-        pass
     venv_python = BROWSER_VENV / "bin" / "python"
     here = Path(sys.prefix).resolve()
     if venv_python.exists() and here != BROWSER_VENV.resolve() and not os.environ.get("MATHREEL_BROWSER_REEXEC"):

@@ -57,7 +57,7 @@ func fenced(_ code: String) -> String { "Here is the scene:\n\n```python\n\(code
         let s = settings(["GROQ_API_KEY": "g", "HF_TOKEN": "h", "OPENAI_API_KEY": "o",
                           "MATHREEL_GROQ_BASE_URL": server.baseURL, "MATHREEL_HUGGINGFACE_BASE_URL": server.baseURL,
                           "OPENAI_BASE_URL": server.baseURL + "/v1", "MATHREEL_OPENAI_MODEL": "gpt-test"])
-        #expect(s.chain == [.groq, .huggingface, .openai, .offline], "keys set, in SPEC order, offline last")
+        #expect(s.chain == [.groq, .huggingface, .openai, .offline], "keys set, in the documented order, offline last")
         #expect(try await s.providers[.groq]!.complete(messages, via: HTTPClient()).text == "from /openai/v1/chat/completions")
         #expect(try await s.providers[.huggingface]!.complete(messages, via: HTTPClient()).text == "from /v1/chat/completions")
         #expect(try await s.providers[.openai]!.complete(messages, via: HTTPClient()).text == "from /v1/chat/completions")

@@ -9,6 +9,12 @@ import Testing
         ("MATHREEL_MAX_REPAIRS", "11", "MATHREEL_MAX_REPAIRS must be a whole number, from 0 to 10; got '11'"),
         ("MATHREEL_RATE_LIMIT_BURST", "many", "MATHREEL_RATE_LIMIT_BURST must be a whole number, from 1 to 10000; got 'many'"),
         ("MATHREEL_INGEST_ADDR", "8080", "MATHREEL_INGEST_ADDR must be host:port, like 127.0.0.1:8080; got '8080'"),
+        // Once read where they were used, and a bad value fell back to the default in silence.
+        ("MATHREEL_MAX_CONCURRENT_RENDERS", "two", "MATHREEL_MAX_CONCURRENT_RENDERS must be a whole number, from 1 to 256; got 'two'"),
+        ("MATHREEL_WARM_WORKERS", "-1", "MATHREEL_WARM_WORKERS must be a whole number, from 0 to 256; got '-1'"),
+        ("MATHREEL_CODEGEN_CONCURRENCY", "0", "MATHREEL_CODEGEN_CONCURRENCY must be a whole number, from 1 to 64; got '0'"),
+        ("MATHREEL_RENDER_NICE", "20", "MATHREEL_RENDER_NICE must be a whole number, from 0 to 19; got '20'"),
+        ("MATHREEL_LOG_LEVEL", "verbose", "MATHREEL_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got 'verbose'"),
     ])
     func aWrongNumberOrAddressSaysWhatIsAllowed(_ key: String, _ value: String, _ message: String) {
         #expect(throws: ConfigError.self) { try Config(environment: [key: value]) }
@@ -21,5 +27,10 @@ import Testing
         #expect(c.minFreeBytes == 0 && c.rateLimitPerHour == 60 && c.rateLimitBurst == 3 && c.maxQueued == 50)
         #expect(c.ingestAddress == ListenAddress(host: "0.0.0.0", port: 9000))
         #expect(c.videosPath == "/srv/m/videos")
+        let stages = try Config(environment: ["MATHREEL_MAX_CONCURRENT_RENDERS": "3", "MATHREEL_WARM_WORKERS": "0", "MATHREEL_CODEGEN_CONCURRENCY": "8",
+                                              "MATHREEL_RENDER_NICE": "10", "MATHREEL_LOG_LEVEL": "debug"])
+        #expect(stages.maxConcurrentRenders == 3 && stages.warmWorkers == 0 && stages.codegenConcurrency == 8 && stages.renderNice == 10 && stages.logLevel == "debug")
+        let defaults = try Config(environment: [:])
+        #expect(defaults.maxConcurrentRenders == nil && defaults.warmWorkers == nil && defaults.codegenConcurrency == 4 && defaults.renderNice == 0)
     }
 }

@@ -1,5 +1,5 @@
 // Job.decode reads what a stage wrote, strictly; record(_:by:note:) moves a job
-// to a status with the progress of SPEC §3's table and a history entry.
+// to a status with the progress of docs/PROTOCOL.md's table and a history entry.
 import Foundation
 import MathreelCore
 import Testing
@@ -109,7 +109,7 @@ func decodeProblems(_ o: JSONObject) -> [String] {
         (.uploading, 95), (.ready, 100), (.delivered, 100), (.failed, nil), (.expired, nil),
     ]
 
-    @Test func theProgressTableIsSPECs() {
+    @Test func theProgressTableIsTheProtocols() {
         for (status, progress) in Self.table {
             #expect(status.progress == progress, "\(status)")
         }

@@ -1,4 +1,4 @@
-// Janitor tests: each lifetime of SPEC §4 with short settings on a throwaway
+// Janitor tests: each lifetime of the README's table with short settings on a throwaway
 // spool (one sweep, no loop), the disk guard, and the real daemon for the
 // done/ watcher's latency and a clean exit on SIGTERM.
 import Foundation

@@ -1,4 +1,4 @@
-// The spool protocol's steps one by one (SPEC §2): publish, claim, hand-on,
+// The spool protocol's steps one by one (docs/PROTOCOL.md): publish, claim, hand-on,
 // defer and promote, fail, quarantine, put back — each checked on disk.
 import Foundation
 import MathreelCore

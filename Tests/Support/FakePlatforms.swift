@@ -96,7 +96,8 @@ public final class FakeTelegram: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
-        server = try FakeHTTPServer { [unowned self] request in self.answer(request) }
+        // Weak: a daemon's request may still be served after the test let go of the fake.
+        server = try FakeHTTPServer { [weak self] request in self?.answer(request) ?? .json(503, #"{"ok":false,"error_code":503,"description":"gone"}"#) }
     }
     public var baseURL: String { server.baseURL }
     public func stop() { server.stop() }
@@ -169,7 +170,8 @@ public final class FakeWhatsApp: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
-        server = try FakeHTTPServer { [unowned self] request in self.answer(request) }
+        // Weak: a daemon's request may still be served after the test let go of the fake.
+        server = try FakeHTTPServer { [weak self] request in self?.answer(request) ?? .json(503, #"{"ok":false,"error_code":503,"description":"gone"}"#) }
     }
     /// The Graph API base with its version, as WHATSAPP_API_BASE.
     public var baseURL: String { server.baseURL + "/" + version }

@@ -258,14 +258,14 @@ struct SystemdUnitTests {
         let lines = text.split(separator: "\n").map(String.init)
         func documented(_ key: String) -> Bool { lines.contains { $0.hasPrefix(key + "=") || $0.hasPrefix("#" + key + "=") } }
         let keys = [
-            // SPEC §7
+            // the providers and platforms
             "MATHREEL_PROVIDERS", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "GROQ_API_KEY", "HF_TOKEN",
             "OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_URL",
             "TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_API_BASE",
             "WHATSAPP_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_API_BASE",
             "MATHREEL_PYTHON", "MATHREEL_MAX_CONCURRENT_RENDERS", "MATHREEL_DEFAULT_QUALITY", "MATHREEL_DIRECT_CODE",
             "MATHREEL_RATE_LIMIT_PER_HOUR", "MATHREEL_RATE_LIMIT_BURST",
-            // SPEC §4
+            // the lifetimes
             "MATHREEL_SESSION_TTL_S", "MATHREEL_QUEUED_TTL_S", "MATHREEL_READY_TTL_S", "MATHREEL_ACCESS_GRACE_S",
             "MATHREEL_DONE_TTL_S", "MATHREEL_FAILED_TTL_S", "MATHREEL_QUARANTINE_TTL_S", "MATHREEL_RENDER_TIMEOUT_S",
             // the rest

@@ -1,4 +1,4 @@
-// The `mathreel` command: the root of the subcommands of SPEC §5 and the
+// The `mathreel` command: the root of the subcommands in the README and the
 // conventions they share (opening the configuration and the spool, exiting
 // with a message that says what happened and what to do).
 import ArgumentParser

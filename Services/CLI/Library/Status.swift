@@ -49,7 +49,7 @@ struct Status: AsyncParsableCommand {
             add("options", "\(job.options.quality.rawValue) quality, \(job.options.format.rawValue), at most \(job.options.maxDurationS) s")
             let ago = job.createdDate.map { " (\(Words.age(Date().timeIntervalSince($0))) ago)" } ?? ""
             add("created", job.createdAt + ago)
-            if let answer = job.codegen?["answer"]?.stringValue { add("answer", answer) }
+            if let answer = job.answer { add("answer", answer) }
         } else {
             add("note", "ingest has not read this file yet, so only what it says is shown")
             if let p = o["problem"]?.stringValue { add("problem", Self.excerpt(p)) }
@@ -63,7 +63,7 @@ struct Status: AsyncParsableCommand {
         }
         let delivered = Delivered(found, spool: spool)
         if let url = delivered.url { add("link", url) }
-        if let expires = o["delivery"]?.objectValue?["expires_at"]?.stringValue { add("expires", expires) }
+        if let expires = found.job?.linkExpiresAt ?? o["delivery"]?.objectValue?["expires_at"]?.stringValue { add("expires", expires) }
         if let path = delivered.path {
             add("video", path + (FileManager.default.fileExists(atPath: path) ? "" : " (deleted)"))
         }

@@ -45,7 +45,7 @@ struct Up: AsyncParsableCommand {
         func prefix(_ name: String) -> String { name.padding(toLength: width, withPad: " ", startingAt: 0) + " | " }
         let own = try LineForwarder(prefix: prefix("up"))
         let outputs = try found.map { try LineForwarder(prefix: prefix($0)) }
-        let logLevel = ProcessInfo.processInfo.environment["MATHREEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logLevel = Logs.level(config.environment)
         let logger = Logger(label: "up") { label in JSONLogHandler(label: label, level: logLevel, fd: own.writeFD) }
 
         if !missing.isEmpty {

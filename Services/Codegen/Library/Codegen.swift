@@ -54,10 +54,10 @@ public struct Codegen: Sendable {
         job.record(.ai_generating, by: "codegen")
         let dir = spool.artifactsPath(job.id)
         guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
-        if case .object(let repair)? = job.codegen?["repair"] { return try await repairRound(job, repair) }
+        if let repair = job.repairRequest { return try await repairRound(job, repair) }
 
         let started = ContinuousClock.now
-        let context = job.extra["context"]?.stringValue
+        let context = job.followUpContext
         let offline = await solver.solve(problem, context: context)
         let offlineSeconds = (ContinuousClock.now - started).seconds
         var calls: [Call] = []
@@ -159,15 +159,14 @@ public struct Codegen: Sendable {
     }
 
     /// A render error sent back by the renderer: the failing code and its error go to a model to be fixed.
-    func repairRound(_ job: Job, _ repair: JSONObject) async throws -> Outcome {
+    func repairRound(_ job: Job, _ repair: RepairRequest) async throws -> Outcome {
         var job = job
         let started = ContinuousClock.now
-        let failing = repair["code"]?.stringValue ?? job.code ?? ""
-        let error = [repair["error"]?.stringValue, repair["log_tail"]?.stringValue.map { "The end of the render's log:\n" + $0 }]
+        let failing = repair.code.isEmpty ? job.code ?? "" : repair.code
+        let error = [repair.error, repair.logTail.isEmpty ? nil : "The end of the render's log:\n" + repair.logTail]
             .compactMap { $0 }.joined(separator: "\n\n")
-        let lastError = JobError(stage: "render", code: repair["error_code"]?.stringValue ?? ErrorCode.renderFailed,
-                                 message: repair["error"]?.stringValue ?? "The animation could not be rendered.")
-        job.codegen?["repair"] = nil
+        let lastError = JobError(stage: "render", code: repair.errorCode, message: repair.error)
+        job.repairRequest = nil
         // The provider that wrote the code first, then the rest of the chain's models.
         let wrote = ProviderName(rawValue: job.codegen?["provider"]?.stringValue ?? "")
         let order = (wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }
@@ -176,7 +175,7 @@ public struct Codegen: Sendable {
         for name in order where name != .offline {
             guard let provider = settings.providers[name] else { continue }
             let tried = await attempt(name, provider, job: job, calls: &calls) {
-                Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.extra["context"]?.stringValue,
+                Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.followUpContext,
                                               verifiedAnswer: job.codegen?["answer"]?.stringValue,
                                               snippets: docs.snippets(for: job.problem ?? "")),
                               code: failing, error: error)
@@ -191,7 +190,7 @@ public struct Codegen: Sendable {
         }
         job.codegen?["calls"] = .array(calls.map(\.json))
         if laterMayWork {
-            job.codegen?["repair"] = .object(repair)  // kept for the next try
+            job.repairRequest = repair  // kept for the next try
             return .retry(job, failure(ErrorCode.providersExhausted, "The animation failed to render and every code-writing service is busy right now; the repair will be tried again in a few minutes."))
         }
         // No model could fix it (or none is configured): the person gets the render's own error.
@@ -233,7 +232,7 @@ public struct Codegen: Sendable {
     }
 
     public func loop() -> WorkerLoop {
-        let concurrency = Int(config.environment["MATHREEL_CODEGEN_CONCURRENCY"] ?? "") ?? 4
+        let concurrency = config.codegenConcurrency
         var loop = WorkerLoop(spool: spool, stage: .codegen, concurrency: concurrency, logger: logger) { claim in
             try await self.step(claim)
         }

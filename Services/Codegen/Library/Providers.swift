@@ -93,7 +93,7 @@ extension JSONValue {
     var serializedString: String { String(decoding: serialized(pretty: false), as: UTF8.self) }
 }
 
-/// Which providers make the chain, from SPEC §7's keys; offline always ends it.
+/// Which providers make the chain, from the keys of systemd/mathreel.env.example; offline always ends it.
 public struct ProviderSettings: Sendable {
     public let chain: [ProviderName]
     public let providers: [ProviderName: Provider]

@@ -56,7 +56,6 @@ import math
 import re
 import signal
 import sys
-import time
 import unicodedata
 
 import numpy as np
@@ -1694,7 +1693,6 @@ def solve_expand(text):
             steps.append(["Multiply each term", line])
     steps.append(["Collect like terms", tex(r)])
     title = r"\text{Expand: } %s" % tex_raw(et)
-    alatex = r"%s = %s" % (tex_raw(et), tex(r))
     code = scene(title, steps, tex(r))
     return result("expand", plain(r), tex(r), code, expr_str(e))
 

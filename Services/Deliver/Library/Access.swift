@@ -1,4 +1,4 @@
-// AccessLedger: when a link has been used up (SPEC §4). Access completes when the
+// AccessLedger: when a link has been used up (the README's lifetimes). Access completes when the
 // bytes served for a link cover the whole file (one full transfer, however the
 // player split it into ranges), or when the grace after the first byte runs out.
 // Completing moves the job from ready/ to done/ (status delivered), where the

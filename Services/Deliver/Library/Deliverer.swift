@@ -51,7 +51,7 @@ public struct Deliverer: Sendable {
         let token = try store.issue(Link(
             jobID: job.id, video: stored, captions: captions, poster: poster,
             contentType: ext == "webm" ? "video/webm" : "video/mp4", bytes: bytes,
-            problem: job.problem ?? "", answer: job.codegen?["answer"]?.stringValue,
+            problem: job.problem ?? "", answer: job.answer,
             expiresAt: expires), now: now)
         let url = config.publicURL + "/v/" + token.text
         job.delivery = ["url": .string(url), "expires_at": .string(Timestamp.string(Date(timeIntervalSince1970: expires))),

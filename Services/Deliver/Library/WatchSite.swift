@@ -1,4 +1,4 @@
-// WatchSite: delivery's web side (SPEC §6) as a Hummingbird router. A request
+// WatchSite: delivery's web side (the README's "Delivery") as a Hummingbird router. A request
 // reaches a file only through its token's hash in the state: the token names a
 // row, the row names a file in `<state>/videos/`. Video bodies report what they
 // wrote to the access ledger, which decides when the link is used up.

@@ -152,7 +152,7 @@ struct ChatDesk: Sendable {
         }
         let found = spool.find(job.jobID)
         var text = "Job \(job.jobID.prefix(8)): \(describe(found))."
-        if let url = found?.job?.delivery?["url"]?.stringValue, found?.place == .ready { text += "\nWatch it here (once): \(url)" }
+        if let url = found?.job?.linkURL, found?.place == .ready { text += "\nWatch it here (once): \(url)" }
         return text
     }
 

@@ -1,4 +1,4 @@
-// IngestSite: ingest's web side (SPEC §6) as a Hummingbird router: the webhooks,
+// IngestSite: ingest's web side (the README's "Sending problems over HTTP") as a Hummingbird router: the webhooks,
 // the JSON API with its live events, the web page, /health and /metrics. Every
 // error is `{"error": {"code", "message"}}`; bodies stop at 1 MB (413) and must
 // arrive within 15 s (408). A body is read once and handed to whoever needs it
@@ -352,8 +352,8 @@ enum JobView {
         o["kind"] = .string(job.kind.rawValue)
         o["created_at"] = .string(job.createdAt)
         if let p = job.problem { o["problem"] = .string(p) }
-        if found.place == .ready, let url = job.delivery?["url"] { o["link"] = url; o["expires_at"] = job.delivery?["expires_at"] ?? .null }
-        if let answer = job.codegen?["answer"] { o["answer"] = answer }
+        if found.place == .ready, let url = job.linkURL { o["link"] = .string(url); o["expires_at"] = job.linkExpiresAt.map(JSONValue.string) ?? .null }
+        if let answer = job.answer { o["answer"] = .string(answer) }
         if let e = job.error { o["error"] = .object(["code": .string(e.code), "message": .string(e.message)]) }
         if history {
             o["history"] = .array(job.history.map { .object(["at": .string($0.at), "status": .string($0.status), "note": $0.note.map(JSONValue.string) ?? .null]) })

@@ -76,7 +76,7 @@ public struct Intake: Sendable {
         job.origin.messageID = s.messageID
         job.origin.sessionID = s.sessionID
         if let c = s.correlationID { job.origin.extra["correlation_id"] = .string(c) }
-        if s.kind == .problem, let context = followUpContext(s) { job.extra["context"] = .string(context) }
+        if s.kind == .problem, let context = followUpContext(s) { job.followUpContext = context }
         job.record(.queued, by: "ingest", note: "accepted from \(s.channel.rawValue)")
         let place: Place = job.kind == .problem ? .codegen : .render
         let ready = job

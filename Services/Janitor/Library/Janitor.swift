@@ -1,4 +1,4 @@
-// Janitor: applies every lifetime of SPEC §4 to every spool directory, to the
+// Janitor: applies every lifetime of the README's table to every spool directory, to the
 // sessions and to the render cache, deletes a job's video (and the cache entries
 // only it still used) the moment the job reaches done/ (and counts the success
 // for its session), recovers orphan claims and keeps the disk guard in step with

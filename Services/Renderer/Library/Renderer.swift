@@ -27,9 +27,9 @@ public struct Renderer: Sendable {
         var sandbox = Sandbox(python: config.python, renders: Renderer.concurrency(config))
         sandbox.limits.wallSeconds = config.lifetimes.renderTimeout
         // Below the daemons where renders share the machine with them (the unit sets 10).
-        if let n = Int(config.environment["MATHREEL_RENDER_NICE"] ?? "") { sandbox.limits.nice = min(max(0, n), 19) }
+        sandbox.limits.nice = config.renderNice
         self.sandbox = sandbox
-        let warm = Int(config.environment["MATHREEL_WARM_WORKERS"] ?? "") ?? Renderer.concurrency(config)
+        let warm = config.warmWorkers ?? Renderer.concurrency(config)
         pool = WarmPool(sandbox: sandbox, size: warm)
     }
 
@@ -51,16 +51,13 @@ public struct Renderer: Sendable {
     public func repairOrFail(_ job: Job, _ error: JobError) -> Outcome {
         guard job.kind == .problem, let code = job.code, Renderer.repairable.contains(error.code) else { return .fail(job, error) }
         var job = job
-        var codegen = job.codegen ?? [:]
         // Read saturating and never below 0: a dropped file's -1000000 must not buy endless repairs.
-        let done = Job.counter(codegen["repairs"])
+        let done = job.repairs
         guard done < config.maxRepairs else { return .fail(job, error) }
         let log = PlainFile.tail(spool.artifactsPath(job.id) + "/render.log", limit: 64 << 10)
         let tail = String(decoding: log, as: UTF8.self).split(separator: "\n").suffix(30).joined(separator: "\n")
-        codegen["repairs"] = .int(Int64(done + 1))
-        codegen["repair"] = .object(["error_code": .string(error.code), "error": .string(error.message),
-                                     "log_tail": .string(String(tail.suffix(3000))), "code": .string(code)])
-        job.codegen = codegen
+        job.repairs = done + 1
+        job.repairRequest = RepairRequest(errorCode: error.code, error: error.message, logTail: String(tail.suffix(3000)), code: code)
         job.record(.ai_generating, by: "render", note: "repair \(done + 1) of \(config.maxRepairs): \(error.message.prefix(300))")
         return .handOn(job, to: .codegen)
     }
@@ -77,11 +74,11 @@ public struct Renderer: Sendable {
         _ = unlink(dir + "/render.log")  // an earlier attempt's log must not pass for this one's
         // The very code seen before (same Manim) needs neither the check nor a render.
         let rawKey = checker.installedStamp().map {
-            RenderCache.key(code: source, scene: job.extra["scene"]?.stringValue ?? "", quality: job.options.quality,
+            RenderCache.key(code: source, scene: job.sceneName ?? "", quality: job.options.quality,
                             format: job.options.format, manim: "raw " + $0)
         }
         if let rawKey, let hit = cache.serve(rawKey, for: job.id, into: dir) { return served(hit, job, since: started) }
-        let check = try await checker.check(source, scene: job.extra["scene"]?.stringValue)
+        let check = try await checker.check(source, scene: job.sceneName)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
         }
@@ -222,7 +219,7 @@ public struct Renderer: Sendable {
 
     /// The worker loop over render/, up to MATHREEL_MAX_CONCURRENT_RENDERS at once.
     static func concurrency(_ config: Config) -> Int {
-        max(1, Int(config.environment["MATHREEL_MAX_CONCURRENT_RENDERS"] ?? "") ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        config.maxConcurrentRenders ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     public func loop() -> WorkerLoop {

@@ -7,8 +7,7 @@
 import json, os, shutil, sys, time, traceback
 
 t0 = time.time()
-import manim  # noqa: the warm import
-from manim import config, tempconfig
+from manim import tempconfig  # the warm import: all of Manim, before any job
 
 print(json.dumps({"ready": True, "import_s": round(time.time() - t0, 3)}), flush=True)
 line = sys.stdin.readline()

@@ -14,6 +14,11 @@ public enum CancelOutcome: Sendable, Equatable {
 }
 
 extension Spool {
+    /// What a person is told of a job cancelled at their /forget (ingest's and the janitor's words alike).
+    public static func forgotten(wasReady: Bool) -> String {
+        wasReady ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."
+    }
+
     /// Cancels the job with `id`: claims it from wherever it waits, deletes its video
     /// (artifacts, `videos`, cache entries only it used), then fails it with `message`
     /// (told whether it was ready). A crash between the two leaves a dead link, never

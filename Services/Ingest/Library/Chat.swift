@@ -186,9 +186,7 @@ struct ChatDesk: Sendable {
         for attempt in 0..<20 where !pending.isEmpty {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(250)) }
             pending = pending.filter { id in
-                let outcome = spool.cancel(id, by: "ingest", videos: videos, cache: cache) { ready in
-                    ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."
-                }
+                let outcome = spool.cancel(id, by: "ingest", videos: videos, cache: cache) { Spool.forgotten(wasReady: $0) }
                 outcomes[id] = outcome
                 return outcome == .busy
             }

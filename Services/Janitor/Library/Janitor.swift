@@ -174,9 +174,7 @@ public struct Janitor: Sendable {
         guard let sessions, let ids = try? sessions.forgottenJobs(), !ids.isEmpty else { return }
         let videos = VideoIndex(path: videosPath), cache = self.cache
         for id in ids {
-            let outcome = spool.cancel(id, by: "janitor", videos: videos, cache: cache) { ready in
-                ready ? "Deleted at your request (/forget)." : "Stopped at your request (/forget)."
-            }
+            let outcome = spool.cancel(id, by: "janitor", videos: videos, cache: cache) { Spool.forgotten(wasReady: $0) }
             switch outcome {
             case .busy: continue
             case .cancelled(let ready):

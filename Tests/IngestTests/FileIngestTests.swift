@@ -110,7 +110,12 @@ struct Bad {
         let routed = await waitUntil(timeout: 2) { d.job(in: .codegen, problem: goodProblem) != nil }
         #expect(routed, "a good job dropped after the bad ones reached codegen/ within 2 s")
 
-        let all = await waitUntil(timeout: 10) { Set(d.reasons().keys).isSuperset(of: bad.map(\.arrivedAs)) }
+        // A reason is published before its entry is renamed in (a crash between leaves a
+        // reason alone, never a file without one): wait for both.
+        let all = await waitUntil(timeout: 10) {
+            let r = d.reasons()
+            return bad.allSatisfy { b in r[b.arrivedAs].map { lstatKind(d.path(.quarantine, $0.entry)) != nil } ?? false }
+        }
         let reasons = d.reasons()
         #expect(all, "all bad inputs quarantined; missing: \(Set(bad.map(\.arrivedAs)).subtracting(reasons.keys).sorted())")
         for b in bad {

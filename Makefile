@@ -105,6 +105,7 @@ TEST_WIDTH ?= $(shell echo $$(( 2 * $$(nproc) )))
 
 test: setup setup-browser
 	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' 2>/dev/null || find . -name '*.py' -not -path './.*')
+	$(SYSTEM_PYTHON) scripts/check_imports.py .
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest
 

@@ -4,6 +4,18 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+// Every target names each module it imports (scripts/check_imports.py holds it in make test).
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let signals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let arguments = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdCore = Target.Dependency.product(name: "HummingbirdCore", package: "hummingbird")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+/// What every daemon's thin executable imports.
+let daemonMain: [Target.Dependency] = ["MathreelDaemon", arguments]
+
 let package = Package(
     name: "mathreel",
     platforms: [.macOS(.v15)],
@@ -25,71 +37,79 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        // Shared libraries: everything two daemons need lives here, once.
+        // Shared libraries: everything two daemons need lives here, once. Each layer
+        // imports only those above it in this list.
         .target(name: "CMathreel", path: "Shared/CMathreel"),
         .target(name: "MathreelCore", path: "Shared/Core", swiftSettings: swiftSettings),
-        .target(
-            name: "MathreelSpool",
-            dependencies: ["CMathreel", "MathreelCore", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-            path: "Shared/Spool", swiftSettings: swiftSettings),
-        .target(
-            name: "MathreelDaemon",
-            dependencies: [
-                "CMathreel", "MathreelCore", "MathreelSpool",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Shared/Daemon", swiftSettings: swiftSettings),
-
-        .target(name: "MathreelCheck", dependencies: ["MathreelDaemon"], path: "Shared/Check", resources: [.embedInCode("checker.py")], swiftSettings: swiftSettings),
+        // Below the spool: threads for blocking calls, raw file calls, plain files never through a link.
+        .target(name: "MathreelSystem", dependencies: ["CMathreel", "MathreelCore"], path: "Shared/System", swiftSettings: swiftSettings),
+        .target(name: "MathreelSpool", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", logging, lifecycle],
+                path: "Shared/Spool", swiftSettings: swiftSettings),
+        .target(name: "MathreelDaemon", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", "MathreelSpool", logging, lifecycle, signals, arguments],
+                path: "Shared/Daemon", swiftSettings: swiftSettings),
+        .target(name: "MathreelCheck", dependencies: ["MathreelCore", "MathreelDaemon"], path: "Shared/Check",
+                resources: [.embedInCode("checker.py")], swiftSettings: swiftSettings),
         .target(name: "CCurl", path: "Shared/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .target(name: "MathreelSQLite", dependencies: ["CSQLite", "MathreelCore"], path: "Shared/SQLite", swiftSettings: swiftSettings),
-        .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelSpool"], path: "Shared/HTTP", swiftSettings: swiftSettings),
-        .target(name: "MathreelChat", dependencies: ["MathreelHTTP"], path: "Shared/Chat", swiftSettings: swiftSettings),
-        .target(name: "MathreelWeb", dependencies: ["MathreelDaemon", .product(name: "Hummingbird", package: "hummingbird"),
-                                                    .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio")],
+        .target(name: "MathreelHTTP", dependencies: ["CCurl", "MathreelCore", "MathreelSystem"], path: "Shared/HTTP", swiftSettings: swiftSettings),
+        .target(name: "MathreelChat", dependencies: ["MathreelCore", "MathreelHTTP"], path: "Shared/Chat", swiftSettings: swiftSettings),
+        .target(name: "MathreelWeb", dependencies: ["MathreelCore", "MathreelDaemon", logging, hummingbird, hummingbirdCore, nioCore],
                 path: "Shared/Web", swiftSettings: swiftSettings),
-        .target(name: "MathreelSessions", dependencies: ["MathreelSQLite", "MathreelSpool"], path: "Shared/Sessions", swiftSettings: swiftSettings),
+        .target(name: "MathreelSessions", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSQLite"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 
         // Daemons: a library that tests import, and a thin executable over it.
-        .target(name: "IngestService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSessions", "MathreelCheck", "MathreelWeb"], path: "Services/Ingest/Library",
-                resources: [.embedInCode("web_page.html"), .embedInCode("app.js")], swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-ingest", dependencies: ["IngestService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
-        .target(name: "JanitorService", dependencies: ["MathreelDaemon", "MathreelSessions"], path: "Services/Janitor/Library", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-janitor", dependencies: ["JanitorService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
-
-        .target(name: "RenderService", dependencies: ["MathreelDaemon", "MathreelCheck"], path: "Services/Renderer/Library", resources: [.embedInCode("runner.py")], swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-render", dependencies: ["RenderService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
-
-        .target(name: "CodegenService", dependencies: ["MathreelDaemon", "MathreelCheck", "MathreelHTTP", "MathreelSQLite"], path: "Services/Codegen/Library",
-                resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-codegen", dependencies: ["CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
-
-        .target(name: "DeliverService", dependencies: ["MathreelDaemon", "MathreelChat", "MathreelSQLite", "MathreelWeb"],
+        .target(name: "IngestService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelChat", "MathreelSessions",
+                                                      "MathreelCheck", "MathreelWeb", logging, hummingbird],
+                path: "Services/Ingest/Library", resources: [.embedInCode("web_page.html"), .embedInCode("app.js")], swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-ingest", dependencies: daemonMain + ["IngestService"], path: "Services/Ingest/Main", swiftSettings: swiftSettings),
+        .target(name: "JanitorService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelSessions", logging, lifecycle],
+                path: "Services/Janitor/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-janitor", dependencies: daemonMain + ["JanitorService"], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
+        .target(name: "RenderService", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", logging],
+                path: "Services/Renderer/Library", resources: [.embedInCode("runner.py")], swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-render", dependencies: daemonMain + ["RenderService"], path: "Services/Renderer/Main", swiftSettings: swiftSettings),
+        .target(name: "CodegenService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
+                                                       "MathreelSQLite", logging],
+                path: "Services/Codegen/Library", resources: [.embedInCode("solver.py"), .embedInCode("indexer.py")], swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-codegen", dependencies: daemonMain + ["CodegenService"], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
+        .target(name: "DeliverService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelHTTP", "MathreelChat",
+                                                       "MathreelSQLite", "MathreelWeb", logging, lifecycle, hummingbird, nioCore, nioPosix],
                 path: "Services/Deliver/Library", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-deliver", dependencies: ["DeliverService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-deliver", dependencies: daemonMain + ["DeliverService"], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
-        .target(name: "MathreelCommand", dependencies: ["MathreelDaemon", "RenderService", "CodegenService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/CLI/Library", swiftSettings: swiftSettings),
+        .target(name: "MathreelCommand", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "RenderService", "CodegenService",
+                                                        logging, signals, arguments],
+                path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),
 
-        // A chain of no-op stages over the real worker loop, for crash tests and benchmarks.
-        .executableTarget(name: "mathreel-testworker", dependencies: ["MathreelDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tests/TestWorker", swiftSettings: swiftSettings),
-        .executableTarget(name: "mathreel-bench", dependencies: ["MathreelDaemon", "MathreelHTTP", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/Bench", swiftSettings: swiftSettings),
+        // What the tests and the benchmark share: fixtures, fakes, and a chain of no-op stages over the real worker loop.
+        .target(name: "TestSupport", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", logging], path: "Tests/Support", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-testworker", dependencies: daemonMain + ["MathreelSpool", "TestSupport", logging], path: "Tests/TestWorker", swiftSettings: swiftSettings),
+        .executableTarget(name: "mathreel-bench", dependencies: daemonMain + ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelHTTP", "TestSupport", logging],
+                          path: "Benchmarks/Bench", swiftSettings: swiftSettings),
 
-        .target(name: "TestSupport", dependencies: ["MathreelDaemon"], path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["MathreelCore", "TestSupport"], path: "Tests/CoreTests", swiftSettings: swiftSettings),
-        .testTarget(name: "SpoolTests", dependencies: ["TestSupport", "MathreelSpool", "MathreelDaemon"], path: "Tests/SpoolTests", swiftSettings: swiftSettings),
-        .testTarget(name: "IngestTests", dependencies: ["TestSupport", "IngestService", "MathreelHTTP", "MathreelSessions"], path: "Tests/IngestTests", swiftSettings: swiftSettings),
-        .testTarget(name: "JanitorTests", dependencies: ["TestSupport", "JanitorService", "MathreelSessions"], path: "Tests/JanitorTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MathreelCommand"], path: "Tests/CLITests", swiftSettings: swiftSettings),
-        .testTarget(name: "CheckTests", dependencies: ["TestSupport", "MathreelCheck"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
-        .testTarget(name: "CodegenTests", dependencies: ["TestSupport", "CodegenService"], path: "Tests/CodegenTests", swiftSettings: swiftSettings),
-        .testTarget(name: "RenderTests", dependencies: ["TestSupport", "RenderService"], path: "Tests/RenderTests", swiftSettings: swiftSettings),
-        .testTarget(name: "DeliverTests", dependencies: ["TestSupport", "DeliverService", "MathreelHTTP", "MathreelChat"], path: "Tests/DeliverTests", swiftSettings: swiftSettings),
-        .testTarget(name: "SystemTests", dependencies: ["TestSupport", "MathreelDaemon"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
+        .testTarget(name: "SpoolTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "TestSupport", logging],
+                    path: "Tests/SpoolTests", swiftSettings: swiftSettings),
+        .testTarget(name: "IngestTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelHTTP", "MathreelSQLite",
+                                                        "MathreelSessions", "IngestService", "TestSupport"],
+                    path: "Tests/IngestTests", swiftSettings: swiftSettings),
+        .testTarget(name: "JanitorTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelSessions", "JanitorService",
+                                                         "TestSupport", logging],
+                    path: "Tests/JanitorTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCommand", "TestSupport"],
+                    path: "Tests/CLITests", swiftSettings: swiftSettings),
+        .testTarget(name: "CheckTests", dependencies: ["MathreelCore", "MathreelCheck", "TestSupport"], path: "Tests/CheckTests", swiftSettings: swiftSettings),
+        .testTarget(name: "CodegenTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
+                                                         "CodegenService", "TestSupport"],
+                    path: "Tests/CodegenTests", swiftSettings: swiftSettings),
+        .testTarget(name: "RenderTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "RenderService", "TestSupport", logging],
+                    path: "Tests/RenderTests", swiftSettings: swiftSettings),
+        .testTarget(name: "DeliverTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelHTTP", "MathreelChat", "DeliverService",
+                                                         "TestSupport"],
+                    path: "Tests/DeliverTests", swiftSettings: swiftSettings),
+        .testTarget(name: "SystemTests", dependencies: ["MathreelDaemon", "TestSupport"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

@@ -6,6 +6,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,8 +48,8 @@ func runCodegenBench(binDir: String, python: String) async throws {
         }
         wall.append((ContinuousClock.now - start).seconds * 1000)
         let done = (spool.peek(.render, name) ?? spool.peek(.failed, name)).flatMap { try? Job.decode($0) }
-        if let t = done?.codegen?["timings"]?.objectValue?["total_s"]?.doubleValue { claimToCode.append(t * 1000) }
-        answers.append(.object(["problem": .string(problem), "answer": done?.codegen?["answer"] ?? .null]))
+        if let t = done?.codegen?.json["timings"]?.objectValue?["total_s"]?.doubleValue { claimToCode.append(t * 1000) }
+        answers.append(.object(["problem": .string(problem), "answer": done?.codegen?.json["answer"] ?? .null]))
     }
     daemon.signal(SIGTERM)
     _ = await daemon.wait(timeout: 15)

@@ -6,6 +6,7 @@ import MathreelCore
 import MathreelDaemon
 import MathreelHTTP
 import MathreelSpool
+import MathreelSystem
 
 struct PipelineBench {
     let root: String
@@ -68,13 +69,13 @@ func runDeliverBench(binDir: String, python: String) async throws {
     for i in 0..<21 {
         // Each job's code differs by a comment after the first: the render cache serves the scene.
         let (job, waited) = try await bench.drop(benchCode(benchScenes[0].body) + "\n# bench \(i)\n", marker: "# bench \(i)\n")
-        guard let url = job.delivery?["url"]?.stringValue else { throw ChildError(description: "no link") }
+        guard let url = job.delivery?.json["url"]?.stringValue else { throw ChildError(description: "no link") }
         let start = ContinuousClock.now
         let r = try await client.send(HTTPRequest(url: url + "/video", headers: [("Range", "bytes=0-0")]))
         guard r.status == 206 else { throw ChildError(description: "first byte: HTTP \(r.status)") }
         let total = waited + seconds(start)
         // The render itself: the sandboxed run and its ffprobe/ffmpeg pass (zero on a cache hit).
-        let timings = job.render?["timings"]?.objectValue
+        let timings = job.render?.json["timings"]?.objectValue
         let render = (timings?["sandbox_s"]?.doubleValue ?? 0) + (timings?["post_s"]?.doubleValue ?? 0)
         if i > 0 { totals.append(total * 1000); overheads.append((total - render) * 1000) }
     }
@@ -95,7 +96,7 @@ func runDeliverBench(binDir: String, python: String) async throws {
     try bench.spool.submit(job, to: .deliver)
     var url: String?
     for _ in 0..<2000 where url == nil {
-        url = bench.spool.peek(.ready, FileName(job.id + ".json")).flatMap { try? Job.decode($0) }?.delivery?["url"]?.stringValue
+        url = bench.spool.peek(.ready, FileName(job.id + ".json")).flatMap { try? Job.decode($0) }?.delivery?.json["url"]?.stringValue
         if url == nil { try await Task.sleep(for: .milliseconds(5)) }
     }
     guard let url, FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else {

@@ -9,6 +9,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 
 func runIngestBench(binDir: String, under dir: String) async throws {

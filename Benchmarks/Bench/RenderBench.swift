@@ -5,6 +5,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,7 +101,7 @@ func runRenderBench(binDir: String, python: String) async throws {
         let salt = JobID.make()
         let plain = try await plainManim(python: python, code: benchCode(body, salt: salt))
         let (through, done) = try await daemon.render([benchCode(body, salt: salt + "-2")])
-        let t = done.first?.render?["timings"]?.objectValue ?? [:]
+        let t = done.first?.render?.json["timings"]?.objectValue ?? [:]
         let phases = ["check_s", "sandbox_s", "post_s", "store_s"].map { String(format: "%.2f", t[$0]?.doubleValue ?? 0) }.joined(separator: " / ")
         try await Task.sleep(for: .seconds(2)) // the pool refills between jobs, as it does between people
         ratios.append(through / plain)
@@ -115,7 +116,7 @@ func runRenderBench(binDir: String, python: String) async throws {
     _ = hit
     try await Task.sleep(for: .seconds(2))
     let (again, againJobs) = try await daemon.render([benchCode(benchScenes[0].body, salt: "cached")])
-    let isHit = againJobs.first?.render?["cache_hit"] == .bool(true) && hitJobs.first?.render?["cache_hit"] == .bool(false)
+    let isHit = againJobs.first?.render?.json["cache_hit"] == .bool(true) && hitJobs.first?.render?.json["cache_hit"] == .bool(false)
     print(String(format: "  cache hit: %.1f ms (served from cache: %@)", again * 1000, isHit ? "yes" : "NO")
           + "   target < 50 ms: " + (isHit && again < 0.05 ? "met" : "MISSED"))
 

@@ -6,6 +6,7 @@ import Logging
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

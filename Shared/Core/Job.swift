@@ -63,9 +63,9 @@ public struct Job: Sendable, Equatable {
     /// `<stage>_alone`, those of them while it ran alone, the only ones that fail it.
     public var crashes: [String: Int]
     public var history: [HistoryEntry]
-    public var codegen: JSONObject?
-    public var render: JSONObject?
-    public var delivery: JSONObject?
+    public var codegen: CodegenRecord?
+    public var render: RenderRecord?
+    public var delivery: DeliveryRecord?
     public var error: JobError?
     /// Top-level fields this version does not know, written back as they came.
     public var extra: JSONObject
@@ -122,9 +122,9 @@ extension Job {
             if let n = h.note { e["note"] = .string(n) }
             return .object(e)
         })
-        for (key, section) in [("codegen", codegen), ("render", render), ("delivery", delivery)] {
-            if let s = section { o[key] = .object(s) }
-        }
+        if let r = codegen { o["codegen"] = .object(r.json) }
+        if let r = render { o["render"] = .object(r.json) }
+        if let r = delivery { o["delivery"] = .object(r.json) }
         if let e = error {
             o["error"] = .object(["stage": .string(e.stage), "code": .string(e.code), "message": .string(e.message)])
         } else {

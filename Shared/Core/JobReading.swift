@@ -110,10 +110,12 @@ private struct FieldReader {
         return out
     }
 
-    mutating func section(_ key: String, in o: JSONObject) -> JSONObject? {
+    mutating func section<R: StageRecord>(_ key: String, in o: JSONObject, as: R.Type) -> R? {
         guard let v = present(key, in: o) else { return nil }
         guard let obj = v.objectValue else { fail("`\(key)` must be an object; got \(v.typeName)"); return nil }
-        return obj
+        let record = R(json: obj)
+        problems += record.problems(at: key)
+        return record
     }
 
     mutating func readJob(intake: JobIntake?) -> Job? {
@@ -237,9 +239,9 @@ private struct FieldReader {
                 }
             } else { fail("`history` must be a list; got \(hv.typeName)") }
         }
-        let codegen = section("codegen", in: o)
-        let render = section("render", in: o)
-        let delivery = section("delivery", in: o)
+        let codegen = section("codegen", in: o, as: CodegenRecord.self)
+        let render = section("render", in: o, as: RenderRecord.self)
+        let delivery = section("delivery", in: o, as: DeliveryRecord.self)
         var error: JobError?
         if let ev = present("error", in: o) {
             if let e = ev.objectValue, let code = e["code"]?.stringValue, let message = e["message"]?.stringValue {

@@ -4,7 +4,7 @@
 // be had, the child is killed and the start throws: one job fails, not the daemon.
 import CMathreel
 import MathreelCore
-import MathreelSpool
+import MathreelSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -5,7 +5,7 @@
 // unnoticed gets one fresh try. It starts under prlimit with a bare environment
 // (PythonScript.start) and ends by itself when its stdin closes.
 import MathreelCore
-import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@
 // watcher's first scan hands over what is already there, then says so once.
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import ServiceLifecycle
 
 public struct WatchService: Service {

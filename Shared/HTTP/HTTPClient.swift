@@ -3,7 +3,7 @@
 // response types, the failure kinds a caller classifies on, and Retry-After.
 import CCurl
 import MathreelCore
-import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif

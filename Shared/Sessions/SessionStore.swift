@@ -5,7 +5,7 @@
 // A web session's id is never stored: its SHA-256 is the key.
 import MathreelCore
 import MathreelSQLite
-import MathreelSpool
+import MathreelSystem
 import Synchronization
 
 /// Who asked: a Telegram chat, a WhatsApp number, or a web or API session (by its hash).
@@ -48,8 +48,8 @@ public final class SessionStore: Sendable {
 
     public init(state: String) throws {
         path = state + "/sessions.sqlite"
-        guard Spool.makeDirectoriesIfMissing(state) else {
-            throw SpoolError("create \(state) (check MATHREEL_STATE and its permissions)")
+        guard PlainDirectory.makeIfMissing(state) else {
+            throw FileError("create \(state) (check MATHREEL_STATE and its permissions)")
         }
         // NORMAL is enough here: a lost last transaction only forgets a dedupe key whose
         // job is still found by its derived id, or a history line. Lookups are by key:

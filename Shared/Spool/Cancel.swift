@@ -25,13 +25,10 @@ extension Spool {
     /// a kept video.
     public func cancel(_ id: String, by: String, videos: VideoIndex, cache: RenderCache,
                        message: (_ wasReady: Bool) -> String) -> CancelOutcome {
-        let name = FileName(id + ".json")
-        // A job moving between two places can be missed by one look: a second one finds it.
-        guard let place = locate(id) ?? locate(id) else { return .finished }
+        guard let place = locate(id) else { return .finished }
         let result: ClaimResult
         switch place {
-        case .incoming, .codegen, .render, .deliver, .ready: result = claim(name, from: place)
-        case .deferred(let stage): result = claimDeferred(name, of: stage)
+        case .incoming, .codegen, .render, .deliver, .ready, .deferred: result = claimJob(id, from: place)
         case .active: return .busy
         default: return .finished
         }

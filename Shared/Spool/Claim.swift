@@ -1,9 +1,10 @@
 // Claim: a job file held by one worker (protocol steps 2, 3 and 6). Taking it is
-// a locked rename into active/; letting go is exactly one of handOn, retry
-// (defer), fail, quarantine or putBack. Nothing else moves a claimed file.
+// a locked rename into active/; letting go is exactly one of handOn, postpone
+// (deferral with backoff), fail, quarantine or putBack. Nothing else moves a claimed file.
 // `markAlone` records a suspect's solo turn in the file, for recovery to count.
 import CMathreel
 import MathreelCore
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ public enum ClaimResult: Sendable {
 }
 
 /// Exponential backoff with jitter, and how many tries a stage gets.
-public struct RetryPolicy: Sendable {
+public struct Backoff: Sendable {
     public var maxTries: Int
     public var base: Double
     public var cap: Double
@@ -91,6 +92,21 @@ extension Spool {
         return .claimed(claim)
     }
 
+    /// Claims the job with `id` from `place` by its id: a queue, ready/, failed/, done/, or
+    /// a deferred/ (claimed before it is due into its stage's active/, like any claim).
+    public func claimJob(_ id: String, from place: Place) -> ClaimResult {
+        let name = FileName(id + ".json")
+        if case .deferred(let stage) = place { return claimDeferred(name, of: stage) }
+        return claim(name, from: place)
+    }
+
+    /// Claims `deferred/<stage>/<name>` before it is due, into `active/<queue>/` like any
+    /// claim. The file still says `next: deferred/<stage>`, so if the claimer dies,
+    /// recovery finishes that "hand-on" and the job simply goes back to waiting.
+    public func claimDeferred(_ name: FileName, of stage: Stage) -> ClaimResult {
+        claim(name, from: .queue(stage), source: .deferred(stage))
+    }
+
     /// Takes hold of a file already in active/ whose worker is gone (for recovery).
     func adopt(_ name: FileName, in queue: Place) -> Claim? {
         let afd = fd(.active(queue))
@@ -132,7 +148,7 @@ extension Spool {
                 This copy and this note are deleted after the quarantine lifetime (7 days by default).
 
                 """
-            do { try publish(Array(text.utf8), as: qname + ".reason", to: .quarantine) } catch let e as SpoolError where e.errno == EEXIST { continue }
+            do { try publish(Array(text.utf8), as: qname + ".reason", to: .quarantine) } catch let e as FileError where e.errno == EEXIST { continue }
             if try FileOps.renameNoReplace(fd(place), name, fd(.quarantine), FileName(qname)) {
                 try sync(.quarantine)
                 try sync(place)
@@ -141,7 +157,7 @@ extension Spool {
             _ = FileOps.unlink(fd(.quarantine), FileName(qname + ".reason"))
             if FileOps.lstat(fd(place), name) == nil { return false }
         }
-        throw SpoolError("find a free name in quarantine for \(originalName)", errno: EEXIST)
+        throw FileError("find a free name in quarantine for \(originalName)", errno: EEXIST)
     }
 
     /// A name a person can recognise, safe in any shell: unusual bytes become '_'.
@@ -229,6 +245,7 @@ public final class Claim: @unchecked Sendable {
     /// Protocol step 3: record where the job goes, then rename it there.
     public func handOn(_ job: Job, to place: Place, mtime: Double? = nil) throws {
         precondition(!isFinished, "claim already let go")
+        guard Moves.allows(from: queue, to: place) else { throw MoveRefused(from: queue, to: place) }
         var job = job
         job.next = place.path
         try replace(with: job.encoded(), mtime: mtime)
@@ -242,7 +259,7 @@ public final class Claim: @unchecked Sendable {
     /// Protocol step 6: a retryable failure. Defers with backoff, or fails when the tries run out.
     /// Returns where the job went.
     @discardableResult
-    public func retry(_ job: Job, error: JobError, stage: Stage, policy: RetryPolicy = RetryPolicy(), by: String) throws -> Place {
+    public func postpone(_ job: Job, error: JobError, stage: Stage, backoff policy: Backoff = Backoff(), by: String) throws -> Place {
         var job = job
         let tries = Job.raised(job.attempts[stage.rawValue] ?? 0)
         job.attempts[stage.rawValue] = tries
@@ -277,7 +294,7 @@ public final class Claim: @unchecked Sendable {
     /// Every hand-on drops the mark (the job reader knows the field and never keeps it).
     func markAlone() throws {
         precondition(!isFinished, "claim already let go")
-        guard case .object(var object) = try JSONValue.parse(bytes) else { throw SpoolError("mark \(name) to run alone: not a JSON object", errno: EINVAL) }
+        guard case .object(var object) = try JSONValue.parse(bytes) else { throw FileError("mark \(name) to run alone: not a JSON object", errno: EINVAL) }
         object["alone"] = .string(Spool.crashKey(queue))
         let original = bytes
         try replace(with: JSONValue.object(object).serialized())

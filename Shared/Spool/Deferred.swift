@@ -1,6 +1,7 @@
 // Deferred jobs (protocol step 6): a file in deferred/<stage>/ is due when its
 // mtime has passed; promotion renames it back into the stage's queue.
 import MathreelCore
+import MathreelSystem
 
 extension Spool {
     /// Moves every due job of `stage` back to its queue. Returns the next due time, if any.

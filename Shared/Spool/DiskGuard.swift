@@ -1,6 +1,7 @@
 // DiskGuard: the janitor raises a marker file when the spool's or the state's
 // filesystem runs low (whichever has less room), and every writer of new work
 // checks it. The marker holds the message that writers pass on to the person.
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif

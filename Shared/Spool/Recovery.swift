@@ -6,6 +6,7 @@
 // `crashLimit`th such death ends it in failed/, so a poison job never loops, and a
 // death while its worker held other jobs too never fails one.
 import MathreelCore
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif

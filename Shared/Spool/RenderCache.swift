@@ -12,6 +12,7 @@
 //   .staging-*, .gone-*                       being made; being removed (renamed away first)
 // Every name is made from a job id and a hex key, never from what a job file says.
 import MathreelCore
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +65,7 @@ public struct RenderCache: Sendable {
     /// Stores `files` from `dir` (links, so they share the job's bytes) with the render's
     /// metadata, job `id` its first user; then keeps the cache under its cap.
     public func store(_ key: String, for id: String, from dir: String, files: [String], render: JSONObject, now: Double = RenderCache.now()) {
-        guard RenderCache.isKey(key), JobID.isValid(id), Spool.makeDirectoriesIfMissing(root) else { return }
+        guard RenderCache.isKey(key), JobID.isValid(id), PlainDirectory.makeIfMissing(root) else { return }
         let staging = ".staging-\(JobID.make())"
         let path = root + "/" + staging
         guard mkdir(path, 0o750) == 0 else { return }

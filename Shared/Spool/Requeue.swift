@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import MathreelCore
+import MathreelSystem
 
 /// A job file as found in the spool: where, its raw bytes, and what could be read.
 public struct FoundJob: Sendable {
@@ -26,7 +27,7 @@ extension Spool {
     public func find(_ id: String) -> FoundJob? {
         for attempt in 0..<10 {
             if attempt > 0 { usleep(5_000) }
-            guard let place = locate(id) ?? locate(id) else { return nil }
+            guard let place = locate(id) else { return nil }
             let name = FileName(id + ".json")
             guard let bytes = peek(place, name) else { continue }
             let object = (try? JSONValue.parse(bytes))?.objectValue
@@ -56,7 +57,7 @@ extension Spool {
         guard let found = find(id) else { throw .notFound }
         guard found.place == .failed else { throw .notFailed(found) }
         if let reason = DiskGuard.raisedReason(self) { throw .diskFull(reason) }
-        switch claim(FileName(id + ".json"), from: .failed) {
+        switch claimJob(id, from: .failed) {
         case .lost: throw .lost
         case .busy: throw .busy
         case .quarantined(let reason): throw .quarantined(reason)

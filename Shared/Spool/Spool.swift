@@ -2,6 +2,7 @@
 // It keeps a descriptor per directory so every rename and fsync is relative to
 // a directory opened once, and it publishes new jobs (protocol step 1).
 import MathreelCore
+import MathreelSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -66,7 +67,7 @@ public final class Spool: Sendable {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         if create {
             for dir in Place.all.map(\.path) + ["artifacts"] {
-                try Spool.makeDirectories(self.root + "/" + dir)
+                try PlainDirectory.make(self.root + "/" + dir)
             }
         }
         var fds: [Place: Int32] = [:]
@@ -82,17 +83,6 @@ public final class Spool: Sendable {
         close(artifactsFD)
         close(rootFD)
     }
-
-    static func makeDirectories(_ path: String) throws {
-        var partial = path.hasPrefix("/") ? "" : "."
-        for comp in path.split(separator: "/") {
-            partial += "/" + comp
-            if mkdir(partial, 0o770) != 0 && errno != EEXIST { throw SpoolError("create directory \(partial)") }
-        }
-    }
-
-    /// Creates a directory and its parents; false when that fails.
-    public static func makeDirectoriesIfMissing(_ path: String) -> Bool { (try? makeDirectories(path)) != nil }
 
     func fd(_ p: Place) -> Int32 { fds[p]! }
     public func path(_ p: Place) -> String { root + "/" + p.path }
@@ -131,7 +121,7 @@ public final class Spool: Sendable {
         }
         if fd < 0 {
             fd = name.withCString { openat(tmpFD, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640) }
-            if fd < 0 { throw SpoolError("create tmp/\(name)") }
+            if fd < 0 { throw FileError("create tmp/\(name)") }
             _ = FileOps.tryLock(fd)
         }
         return fd
@@ -148,7 +138,7 @@ public final class Spool: Sendable {
         do {
             guard try FileOps.renameNoReplace(self.fd(.tmp), tmp, self.fd(place), FileName(name)) else {
                 _ = FileOps.unlink(self.fd(.tmp), tmp)
-                throw SpoolError("publish \(name) into \(place)", errno: EEXIST)
+                throw FileError("publish \(name) into \(place)", errno: EEXIST)
             }
         } catch {
             _ = FileOps.unlink(self.fd(.tmp), tmp)
@@ -182,8 +172,13 @@ public final class Spool: Sendable {
     /// Where a job with this id is now, if anywhere.
     public func locate(_ id: String) -> Place? {
         let name = FileName(id + ".json")
-        for p in Place.all where p != .tmp && p != .quarantine {
-            if FileOps.lstat(fd(p), name) != nil { return p }
+        // One pass looks at each place in turn, so a job renamed from one not yet seen to
+        // one already passed (active/ back to its queue, a hand-on) is missed: a miss is
+        // looked for again. A job is missing only when three passes agree.
+        for _ in 0..<3 {
+            for p in Place.all where p != .tmp && p != .quarantine {
+                if FileOps.lstat(fd(p), name) != nil { return p }
+            }
         }
         return nil
     }

@@ -2,6 +2,7 @@
 // the spool, `<state>/videos/<id>.*` once delivered, and the render-cache entries
 // it was the last user of. The janitor deletes on its timetable and after a
 // watch; ingest deletes on a person's /forget.
+import MathreelSystem
 
 /// The state's videos/ (`<state>/videos/<id>.<ext>`), listed at most once (on first
 /// use) and indexed by the job id before the first dot.

@@ -3,6 +3,7 @@
 // overflow, a timer (60 s) and young files seen by a scan cause rescans. Events
 // are hints; the same name may come more than once, and consumers de-duplicate.
 import MathreelCore
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ public struct DirectoryWatcher: AsyncSequence, Sendable {
         let (stream, continuation) = AsyncThrowingStream<[FileName], Error>.makeStream()
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else {
-            continuation.finish(throwing: SpoolError("create watcher pipe"))
+            continuation.finish(throwing: FileError("create watcher pipe"))
             return stream.makeAsyncIterator()
         }
         for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
@@ -73,7 +74,7 @@ private final class WatchLoop: @unchecked Sendable {
         defer { close(stopFD) }
         let ifd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard ifd >= 0 else {
-            continuation.finish(throwing: SpoolError("inotify_init1 (raise fs.inotify.max_user_instances)"))
+            continuation.finish(throwing: FileError("inotify_init1 (raise fs.inotify.max_user_instances)"))
             return
         }
         defer { close(ifd) }
@@ -83,7 +84,7 @@ private final class WatchLoop: @unchecked Sendable {
         let dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { if dirfd >= 0 { close(dirfd) } }
         guard inotify_add_watch(ifd, path, mask) >= 0 else {
-            continuation.finish(throwing: SpoolError("watch \(path) (raise fs.inotify.max_user_watches)"))
+            continuation.finish(throwing: FileError("watch \(path) (raise fs.inotify.max_user_watches)"))
             return
         }
         var nextScan = WatchLoop.now() + rescanInterval
@@ -102,7 +103,7 @@ private final class WatchLoop: @unchecked Sendable {
             let timeout = Int32(min(max((due - now) * 1000, 1), 60_000))
             let rc = poll(&fds, 2, timeout)
             if rc < 0 && errno != EINTR {
-                continuation.finish(throwing: SpoolError("poll \(path)"))
+                continuation.finish(throwing: FileError("poll \(path)"))
                 return
             }
             if fds[1].revents != 0 { continuation.finish(); return }
@@ -121,7 +122,7 @@ private final class WatchLoop: @unchecked Sendable {
                             let len = Int(ev.len)
                             if ev.mask & UInt32(IN_Q_OVERFLOW) != 0 { overflow = true }
                             if ev.mask & UInt32(IN_IGNORED) != 0 {
-                                continuation.finish(throwing: SpoolError("\(path) was removed or unmounted", errno: ENOENT))
+                                continuation.finish(throwing: FileError("\(path) was removed or unmounted", errno: ENOENT))
                             }
                             if len > 0 {
                                 let nameBytes = raw[(off + header)..<(off + header + len)].prefix { $0 != 0 }

@@ -7,6 +7,7 @@
 // death then is the job's own (see Recovery).
 import Logging
 import MathreelCore
+import MathreelSystem
 import ServiceLifecycle
 import Synchronization
 
@@ -15,7 +16,7 @@ public enum Outcome: Sendable {
     /// Onward to the next place (the step has recorded the new status).
     case handOn(Job, to: Place)
     /// A retryable failure: deferred with backoff, failed when the stage's tries run out.
-    case retry(Job, JobError)
+    case postpone(Job, JobError)
     /// A final failure, told to the person.
     case fail(Job, JobError)
     /// Not a job: set aside with this reason.
@@ -33,7 +34,7 @@ public struct WorkerLoop: Service {
     /// Who the loop is, in history entries and logs.
     public let name: String
     public var concurrency: Int
-    public var retryPolicy = RetryPolicy()
+    public var backoff = Backoff()
     /// Seconds a scan leaves young files alone (a `cp` may still be writing them).
     public var settle: Double?
     public var rescanInterval: Double = 60
@@ -63,6 +64,8 @@ public struct WorkerLoop: Service {
     var stage: Stage? { queue.stage }
 
     public func run() async throws {
+        // A loop on a place the protocol gives no consumer is a programming error.
+        guard !Moves.claimers(of: queue).isEmpty else { throw MoveRefused(from: queue, to: queue) }
         for r in spool.recoverOrphans(of: queue, by: name) {
             logger.warning("recovered a job left by a stopped worker", metadata: ["job_id": "\(r.jobID ?? r.name)", "action": "\(r.action)"])
         }
@@ -165,7 +168,7 @@ public struct WorkerLoop: Service {
         let result = try? await BlockingIO.run({ spool.claim(file, from: queue, as: claimName?(file), untilClosed: untilClosed) })
         switch result {
         case .busy?:
-            await work.retryLater(file)
+            await work.claimAgainSoon(file)
         case .quarantined(let reason)?:
             logger.warning("quarantined a file that is not a job", metadata: ["file": "\(file)", "reason": "\(reason)"])
         default:
@@ -206,6 +209,7 @@ public struct WorkerLoop: Service {
     private func run(_ claim: Claim) async {
         let id = claim.name.jobID ?? claim.name.description
         var outcome: Outcome
+        let started = ContinuousClock.now
         do {
             outcome = try await step(claim)
         } catch is CancellationError {
@@ -217,15 +221,15 @@ public struct WorkerLoop: Service {
             if let job = try? claim.job() {
                 // The error's own text (paths, system messages) goes to the log, not to the person.
                 logger.error("a step failed unexpectedly; the job will be tried again", metadata: ["job_id": "\(id)", "error": "\(error)"])
-                outcome = .retry(job, JobError(stage: name, code: "internal_error",
+                outcome = .postpone(job, JobError(stage: name, code: "internal_error",
                                                message: "The \(name) step hit an unexpected problem on the server; it will be tried again."))
             } else {
                 outcome = .quarantine("the \(name) stage could not read it as a job: \(error)")
             }
         }
         do {
-            let chosen = outcome
-            try await BlockingIO.run { try self.apply(chosen, to: claim, id: id) }
+            let chosen = outcome, took = "\(((ContinuousClock.now - started).seconds * 10).rounded() / 10)"
+            try await BlockingIO.run { try self.apply(chosen, to: claim, id: id, took: took) }
         } catch {
             // The claim's locks close with it, so recovery will find and finish this file.
             logger.error("could not move a job on; recovery will", metadata: ["job_id": "\(id)", "error": "\(error)"])
@@ -233,21 +237,23 @@ public struct WorkerLoop: Service {
         claim.finish()
     }
 
-    private func apply(_ outcome: Outcome, to claim: Claim, id: String) throws {
+    /// Every move is logged with the step's seconds (Postfix's one line per queue move):
+    /// a job that stalls is then seen by where its last line left it.
+    private func apply(_ outcome: Outcome, to claim: Claim, id: String, took: String) throws {
         switch outcome {
         case .handOn(let job, let place):
             try claim.handOn(job, to: place)
-            logger.debug("handed on", metadata: ["job_id": "\(job.id)", "to": "\(place.path)"])
-        case .retry(let job, let error):
+            logger.info("handed on", metadata: ["job_id": "\(job.id)", "to": "\(place.path)", "step_s": "\(took)"])
+        case .postpone(let job, let error):
             guard let stage else {
                 try claim.fail(job, error: error, by: name)
                 return
             }
-            let place = try claim.retry(job, error: error, stage: stage, policy: retryPolicy, by: name)
-            logger.warning("try failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)", "to": "\(place.path)"])
+            let place = try claim.postpone(job, error: error, stage: stage, backoff: backoff, by: name)
+            logger.warning("try failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)", "to": "\(place.path)", "step_s": "\(took)"])
         case .fail(let job, let error):
             try claim.fail(job, error: error, by: name)
-            logger.notice("job failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)"])
+            logger.notice("job failed", metadata: ["job_id": "\(job.id)", "code": "\(error.code)", "error": "\(error.message)", "step_s": "\(took)"])
         case .quarantine(let reason):
             try claim.quarantine(reason: reason)
             logger.warning("quarantined", metadata: ["job_id": "\(id)", "file": "\(claim.originalName)", "reason": "\(reason)"])
@@ -294,7 +300,7 @@ actor WorkQueue {
 
     func finished(_ name: FileName) { inFlight.remove(name) }
 
-    func retryLater(_ name: FileName) {
+    func claimAgainSoon(_ name: FileName) {
         Task {
             try? await Task.sleep(for: .seconds(1))
             self.add([name])

@@ -4,6 +4,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 import Testing
 @testable import MathreelCommand

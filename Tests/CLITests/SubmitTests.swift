@@ -5,6 +5,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 import Testing
 

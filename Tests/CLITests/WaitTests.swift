@@ -6,6 +6,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 import Testing
 
@@ -41,14 +42,11 @@ import Testing
         // Let the follower see the job in flight first.
         try claim.handOn(job, to: .codegen)
         #expect(await waitUntil(timeout: 10) { bg.stderr.contains("ai_generating") })
-        guard case .claimed(let again) = await claimAgain(FileName("\(job.id).json"), from: .codegen, in: f.spool) else {
-            Issue.record("could not claim from codegen/"); return
+        try await advance(f.spool, job.id, from: .codegen, to: .ready) { ready in
+            ready.render = ["video": .string("artifacts/\(job.id)/video.mp4")]
+            ready.delivery = ["url": .string("https://example.test/v/abc123")]
+            ready.record(.ready, by: "test")
         }
-        var ready = try again.job()
-        ready.render = ["video": .string("artifacts/\(job.id)/video.mp4")]
-        ready.delivery = ["url": .string("https://example.test/v/abc123")]
-        ready.record(.ready, by: "test")
-        try again.handOn(ready, to: .ready)
 
         let t = await bg.finish(timeout: 20)
         #expect(t == .exited(0), "stderr: \(bg.stderr)")

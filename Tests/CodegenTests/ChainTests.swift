@@ -16,7 +16,7 @@ let modelOnlyProblem = "Animate the proof that there are infinitely many primes,
 
 func submitProblem(_ spool: Spool, _ problem: String, codegen: JSONObject? = nil, code: String? = nil) throws -> String {
     var job = Job(kind: .problem, problem: problem, code: code, origin: JobOrigin(channel: .web))
-    job.codegen = codegen
+    job.codegen = codegen.map(CodegenRecord.init(json:))
     job.record(.queued, by: "test")
     try spool.submit(job, to: .codegen)
     return job.id
@@ -72,10 +72,10 @@ func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
         defer { daemon.kill() }
         #expect(await waitUntil(timeout: 60) { count(spool, .render) == 1 }, "\(daemon.log)")
         let job = try #require(jobs(in: spool, .render).first)
-        #expect(job.id == first && job.codegen?["provider"] == .string("ollama") && job.codegen?["model"] == .string("qwen2.5-coder:7b"))
+        #expect(job.id == first && job.codegen?.json["provider"] == .string("ollama") && job.codegen?.json["model"] == .string("qwen2.5-coder:7b"))
         #expect(job.code?.contains("class Solution(Scene)") == true)
         #expect(job.status == .ai_generating)
-        let outcomes = (job.codegen?["calls"]?.arrayValue ?? []).compactMap { $0.objectValue?["outcome"]?.stringValue }
+        let outcomes = (job.codegen?.json["calls"]?.arrayValue ?? []).compactMap { $0.objectValue?["outcome"]?.stringValue }
         #expect(outcomes.count == 5 && outcomes[0].hasPrefix("quota used up") && outcomes[1].hasPrefix("rate limited, retry after 20 s")
                 && outcomes[2].hasPrefix("server error 503") && outcomes[3].hasPrefix("cut its reply off") && outcomes[4] == "ok", "\(outcomes)")
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(first)/attempt-1.py"))
@@ -110,7 +110,7 @@ func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
         let second = server.requests.last?.json?.objectValue?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue ?? ""
         #expect(second.contains("That code failed") && second.contains("`import os` is not allowed"), "\(second)")
         let job = try #require(jobs(in: spool, .render).first)
-        #expect(job.id == id && job.codegen?["provider"] == .string("groq") && job.code?.contains("import os") == false)
+        #expect(job.id == id && job.codegen?.json["provider"] == .string("groq") && job.code?.contains("import os") == false)
         #expect(breaker(try breakers(dir), "groq") == ("closed", 0), "fixed on the re-ask: no failure counted")
         let attempts = try FileManager.default.contentsOfDirectory(atPath: dir.spool + "/artifacts/\(id)").filter { $0.hasPrefix("attempt-") }.sorted()
         #expect(attempts == ["attempt-1.py", "attempt-2.py"], "every attempt's code is kept")
@@ -134,7 +134,7 @@ func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
         defer { daemon.kill() }
         #expect(await waitUntil(timeout: 60) { count(spool, .render) == 1 }, "\(daemon.log)")
         let job = try #require(jobs(in: spool, .render).first)
-        let outcomes = (job.codegen?["calls"]?.arrayValue ?? []).compactMap { $0.objectValue?["outcome"]?.stringValue }
+        let outcomes = (job.codegen?.json["calls"]?.arrayValue ?? []).compactMap { $0.objectValue?["outcome"]?.stringValue }
         #expect(outcomes.count == 4 && outcomes[0].hasPrefix("sent no usable code") && outcomes[1].hasPrefix("sent a malformed reply")
                 && outcomes[2].hasPrefix("timed out") && outcomes[3] == "ok", "\(outcomes)")
         // Prose, a malformed body and a timeout each count against their provider.
@@ -213,7 +213,7 @@ func breaker(_ b: JSONObject, _ provider: String) -> (String, Int) {
         let last = r.json?.objectValue?["messages"]?.arrayValue?.suffix(2).compactMap { $0.objectValue?["content"]?.stringValue } ?? []
         #expect(last.first?.contains("x = 1 / 0") == true && last.last?.contains("ZeroDivisionError: division by zero") == true, "\(last)")
         let job = try #require(jobs(in: spool, .render).first)
-        #expect(job.id == id && job.code == goodScene && job.codegen?["repair"] == nil && job.codegen?["repairs"]?.intValue == 1)
+        #expect(job.id == id && job.code == goodScene && job.codegen?.json["repair"] == nil && job.codegen?.json["repairs"]?.intValue == 1)
         #expect(job.history.last?.note?.hasPrefix("repaired after: Line 7: ZeroDivisionError") == true)
         #expect(await daemon.stop() == .exited(0))
     }

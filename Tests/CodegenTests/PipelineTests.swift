@@ -35,15 +35,15 @@ import TestSupport
         #expect(delivered.count == ids.count)
         var families = Set<String>()
         for job in delivered {
-            #expect(job.codegen?["provider"] == .string("offline") && job.codegen?["answer"]?.stringValue?.isEmpty == false)
-            families.insert(job.codegen?["family"]?.stringValue ?? "")
-            #expect((job.render?["duration_s"]?.doubleValue ?? 0) >= 5, "\(ids[job.id] ?? ""): a worked solution takes time to show")
+            #expect(job.codegen?.json["provider"] == .string("offline") && job.codegen?.json["answer"]?.stringValue?.isEmpty == false)
+            families.insert(job.codegen?.json["family"]?.stringValue ?? "")
+            #expect((job.render?.json["duration_s"]?.doubleValue ?? 0) >= 5, "\(ids[job.id] ?? ""): a worked solution takes time to show")
             #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/video.mp4"))
             #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/attempt-1.py"))
         }
         #expect(families.count == 17, "\(families.sorted())")
         let quadratic = try #require(delivered.first { ids[$0.id] == "x^2 - 5x + 6 = 0" })
-        #expect(quadratic.codegen?["answer"] == .string("x = 2, x = 3"))
+        #expect(quadratic.codegen?.json["answer"] == .string("x = 2, x = 3"))
         _ = await codegen.stop(); _ = await render.stop()
     }
 
@@ -63,7 +63,7 @@ import TestSupport
         defer { codegen.kill(); render.kill() }
         #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) == 1 }, "\(codegen.log)\n\(render.log)")
         let job = try #require(jobs(in: spool, .deliver).first)
-        #expect(job.id == id && job.codegen?["repairs"]?.intValue == 1 && job.code == goodScene)
+        #expect(job.id == id && job.codegen?.json["repairs"]?.intValue == 1 && job.code == goodScene)
         let repairRequest = try #require(server.requests.last?.json?.objectValue?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue)
         #expect(repairRequest.contains("NameError") && repairRequest.contains("undefined_thing"), "\(repairRequest)")
         #expect(job.history.contains { $0.note?.hasPrefix("repair 1 of 2") == true } && job.history.contains { $0.note?.hasPrefix("repaired after") == true })

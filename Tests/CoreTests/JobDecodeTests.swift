@@ -39,7 +39,7 @@ func decodeProblems(_ o: JSONObject) -> [String] {
         #expect(decoded.origin.channel == .telegram)
         #expect(decoded.origin.chatID == "123456789")
         #expect(decoded.attempts == ["codegen": 1, "render": 0])
-        #expect(decoded.codegen?["answer"] == .string("x = 2, x = 3"))
+        #expect(decoded.codegen?.json["answer"] == .string("x = 2, x = 3"))
         #expect(decoded.history.count == 1)
         #expect(decoded.history.first?.by == "ingest")
     }

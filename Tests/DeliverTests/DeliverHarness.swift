@@ -5,6 +5,7 @@ import Foundation
 import MathreelCore
 import MathreelHTTP
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 
 struct Delivery {
@@ -27,11 +28,6 @@ struct Delivery {
         guard up else { throw TestFailure("mathreel-deliver did not start listening:\n\(daemon.log)") }
         return d
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }
 
 /// An H.264 MP4 with faststart, like the renderer's (`seconds` long, 320x240 at 15 fps).

@@ -6,6 +6,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 
@@ -34,9 +35,9 @@ import TestSupport
         }, "\(daemons.map(\.log).joined(separator: "\n"))")
         for d in daemons { #expect(d.child.termination == nil, "a daemon stopped:\n\(d.log)") }
         let job = try await readyJob(spool, try #require(id, "the job failed: \(jobs(in: spool, .failed).first?.error?.message ?? "?")"))
-        let url = try #require(job.delivery?["url"]?.stringValue)
-        let stored = try #require(job.delivery?["path"]?.stringValue)
-        #expect(job.codegen?["answer"]?.stringValue != nil)
+        let url = try #require(job.delivery?.json["url"]?.stringValue)
+        let stored = try #require(job.delivery?.json["path"]?.stringValue)
+        #expect(job.codegen?.json["answer"]?.stringValue != nil)
 
         let run = try await runCommand(python, [repoRoot + "/Tests/Browser/watch_page.py", "--watch", url, "--gone", url, "--gone-within", "60", "--timeout", "120"],
                                        timeout: 400)

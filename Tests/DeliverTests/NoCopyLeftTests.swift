@@ -6,6 +6,7 @@ import Foundation
 import MathreelCore
 import MathreelHTTP
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 
@@ -80,7 +81,7 @@ struct Pipeline {
 
     /// Downloads the video through its link, in full; the bytes.
     func download(_ job: Job) async throws -> [UInt8] {
-        let url = try #require(job.delivery?["url"]?.stringValue)
+        let url = try #require(job.delivery?.json["url"]?.stringValue)
         let r = try await get(url + "/download")
         #expect(r.status == 200)
         return r.body
@@ -133,7 +134,7 @@ func tinyScene(_ label: String) -> String {
         defer { p.stop() }
         let first = try await p.drop(tinyScene("twice"))
         let again = try await p.drop(tinyScene("twice"))
-        #expect(again.render?["cache_hit"] == .bool(true), "the repeat came from the cache")
+        #expect(again.render?.json["cache_hit"] == .bool(true), "the repeat came from the cache")
         let video = try await p.download(first)
         #expect(await p.watched(first), "\(p.logs)")
         // Only what the repeat still needs may hold the bytes: its own stored video, and the cache's entry.

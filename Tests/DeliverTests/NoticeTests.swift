@@ -4,6 +4,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 
@@ -33,7 +34,7 @@ func told(_ log: PlatformLog, _ needle: String) -> [PlatformCall] {
         let delivery = try await Delivery.start(dir, telegramSettings(telegram))
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool, channel: .telegram, chat: "123456789", messageID: "42")
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         #expect(await waitUntil(timeout: 30) { telegram.log.accepted.count == 1 }, "\(delivery.daemon.log)")
         let calls = telegram.log.calls
         try #require(calls.count == 2)
@@ -61,7 +62,7 @@ func told(_ log: PlatformLog, _ needle: String) -> [PlatformCall] {
         let delivery = try await Delivery.start(dir, whatsappSettings(whatsapp))
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool, channel: .whatsapp, chat: "16505551234")
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         #expect(await waitUntil(timeout: 30) { whatsapp.log.accepted.count == 1 }, "\(delivery.daemon.log)")
         let calls = whatsapp.log.calls
         try #require(calls.count == 2)
@@ -120,7 +121,7 @@ func told(_ log: PlatformLog, _ needle: String) -> [PlatformCall] {
         let delivery = try await Delivery.start(dir, settings)
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool, channel: .telegram, chat: "4242")
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         #expect(await waitUntil(timeout: 30) { !told(telegram.log, url).isEmpty })
         #expect(await waitUntil(timeout: 60) { spool.locate(id) == .failed }, "\(janitor.log)")
         let expired = try Job.decode(try #require(spool.peek(.failed, FileName(id + ".json"))))

@@ -4,6 +4,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 
@@ -16,18 +17,18 @@ import TestSupport
         let id = try await submitRendered(spool)
         let job = try await readyJob(spool, id)
         #expect(job.status == .ready && job.progress == 100)
-        let url = try #require(job.delivery?["url"]?.stringValue)
+        let url = try #require(job.delivery?.json["url"]?.stringValue)
         #expect(url.hasPrefix(delivery.base + "/v/"))
         let token = String(url.dropFirst((delivery.base + "/v/").count))
         #expect(token.utf8.count == 43)
-        let expires = try #require(job.delivery?["expires_at"]?.stringValue.flatMap(Timestamp.parse))
+        let expires = try #require(job.delivery?.json["expires_at"]?.stringValue.flatMap(Timestamp.parse))
         #expect(abs(expires.timeIntervalSinceNow - 86_400) < 120)
         // Moved into the store, not copied; the state holds the token's hash only.
         let stored = dir.state + "/videos/\(id).mp4"
         let video = fileBytes(stored)
         #expect(video.count > 1000)
         #expect(!FileManager.default.fileExists(atPath: spool.artifactsPath(id) + "/video.mp4"))
-        #expect(job.delivery?["path"]?.stringValue == stored)
+        #expect(job.delivery?.json["path"]?.stringValue == stored)
         let db = try String(decoding: PlainFile.read(dir.state + "/delivery.sqlite"), as: UTF8.self)
             + ((try? String(contentsOfFile: dir.state + "/delivery.sqlite-wal", encoding: .isoLatin1)) ?? "")
         #expect(!db.contains(token))
@@ -78,7 +79,7 @@ import TestSupport
         let delivery = try await Delivery.start(dir)
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool)
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         let stored = dir.state + "/videos/\(id).mp4"
         let video = fileBytes(stored)
 
@@ -106,7 +107,7 @@ import TestSupport
         let delivery = try await Delivery.start(dir, ["MATHREEL_ACCESS_SETTLE_S": "1"])
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool)
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         let video = fileBytes(dir.state + "/videos/\(id).mp4")
         let size = video.count
         #expect(try await get(url + "/video", headers: [("Range", "bytes=\(size / 2)-")]).status == 206)
@@ -127,7 +128,7 @@ import TestSupport
         let delivery = try await Delivery.start(dir, ["MATHREEL_ACCESS_GRACE_S": "1"])
         defer { delivery.daemon.kill() }
         let id = try await submitRendered(spool)
-        let url = try #require(try await readyJob(spool, id).delivery?["url"]?.stringValue)
+        let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
         #expect(try await get(url + "/video", headers: [("Range", "bytes=0-99")]).status == 206)
         #expect(await waitUntil(timeout: 20) { spool.locate(id) == .done }, "\(delivery.daemon.log)")
         let done = try Job.decode(try #require(spool.peek(.done, FileName(id + ".json"))))

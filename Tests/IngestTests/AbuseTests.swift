@@ -8,6 +8,7 @@ import MathreelHTTP
 import MathreelSessions
 import MathreelSQLite
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 #if canImport(Glibc)

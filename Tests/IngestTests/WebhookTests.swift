@@ -7,6 +7,7 @@ import MathreelCore
 import MathreelHTTP
 import MathreelSessions
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 
@@ -125,8 +126,7 @@ struct WebSide {
         let job = try #require(w.jobs().first)
         // As if it had been rendered and delivered: in ready/, its video in the state's store.
         let spool = w.daemon.spool
-        guard case .claimed(let claim) = spool.claim(FileName(job.id + ".json"), from: .codegen) else { Issue.record("no claim"); return }
-        try claim.handOn(job, to: .ready)
+        try await advance(spool, job.id, from: .codegen, to: .ready)
         let videos = w.daemon.dir.state + "/videos"
         try FileManager.default.createDirectory(atPath: videos, withIntermediateDirectories: true)
         try PlainFile.write(Array("mp4".utf8), to: videos + "/\(job.id).mp4")
@@ -155,8 +155,7 @@ struct WebSide {
         for (n, text) in ["Solve x^2 - 4 = 0", "Solve x^2 - 9 = 0"].enumerated() {
             #expect(try await w.update(WebSide.message(40 + Int64(n), text: text)).status == 200)
             let job = try #require(w.jobs().first { $0.problem == text })
-            guard case .claimed(let claim) = spool.claim(FileName(job.id + ".json"), from: .codegen) else { Issue.record("no claim"); return }
-            try claim.handOn(job, to: .ready)
+            try await advance(spool, job.id, from: .codegen, to: .ready)
             try PlainFile.write(Array("mp4".utf8), to: videos + "/\(job.id).mp4")
             let fd = open(spool.path(.ready, job.id + ".json"), O_RDONLY | O_CLOEXEC)
             #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)

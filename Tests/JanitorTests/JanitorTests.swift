@@ -8,6 +8,7 @@ import MathreelCore
 import MathreelDaemon
 import MathreelSessions
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 import Testing
 #if canImport(Glibc)

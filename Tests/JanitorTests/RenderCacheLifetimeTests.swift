@@ -7,6 +7,7 @@ import JanitorService
 import Logging
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import TestSupport
 import Testing
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -44,19 +45,19 @@ import Glibc
         let delivered = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
         let failed = Dictionary(uniqueKeysWithValues: jobs(in: spool, .failed).map { ($0.id, $0) })
         let g = try #require(delivered[good])
-        #expect(g.render?["video"] == .string("artifacts/\(good)/video.mp4"))
-        #expect(g.render?["height"]?.intValue == 480)
+        #expect(g.render?.json["video"] == .string("artifacts/\(good)/video.mp4"))
+        #expect(g.render?.json["height"]?.intValue == 480)
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/video.mp4"))
         #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(good)/render.log"))
         // Streamable from the first byte: the index (moov) comes before the media (mdat).
         let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(good)/video.mp4"))
         let moov = bytes.firstRange(of: Data("moov".utf8))?.lowerBound, mdat = bytes.firstRange(of: Data("mdat".utf8))?.lowerBound
         #expect(moov != nil && mdat != nil && moov! < mdat!, "+faststart")
-        #expect(g.render?["thumbnail"] == .string("artifacts/\(good)/thumbnail.jpg"))
+        #expect(g.render?.json["thumbnail"] == .string("artifacts/\(good)/thumbnail.jpg"))
         let thumb = try await probe(dir.spool + "/artifacts/\(good)/thumbnail.jpg")
         if case .array(let streams)? = thumb["streams"] { #expect(streams.first?.objectValue?["codec_name"] == .string("mjpeg")) } else { Issue.record("no thumbnail") }
         #expect(g.history.contains { $0.note?.contains("`ShowCreation` is not part of Manim CE") == true }, "the rename was applied and said")
-        #expect(delivered[webm]?.render?["video"] == .string("artifacts/\(webm)/video.webm"))
+        #expect(delivered[webm]?.render?.json["video"] == .string("artifacts/\(webm)/video.webm"))
         #expect(failed[rejected]?.error?.code == ErrorCode.codeRejected)
         #expect(failed[rejected]?.error?.message.contains("Line 5: `import os` is not allowed") == true)
         #expect(failed[long]?.error?.code == ErrorCode.tooLong)
@@ -65,15 +66,15 @@ import Glibc
         #expect(failed[broken]?.codegen == nil, "a person's own code is not sent for repair")
 
         let back = try #require(jobs(in: spool, .codegen).first { $0.id == repairable })
-        #expect(back.status == .ai_generating && back.codegen?["repairs"]?.intValue == 1)
-        let repair = try #require(back.codegen?["repair"]?.objectValue)
+        #expect(back.status == .ai_generating && back.codegen?.json["repairs"]?.intValue == 1)
+        let repair = try #require(back.codegen?.json["repair"]?.objectValue)
         #expect(repair["error_code"] == .string(ErrorCode.renderFailed))
         #expect(repair["error"]?.stringValue?.contains("Line 6: NameError") == true, "\(repair)")
         #expect(repair["code"] == .string(back.code ?? "-") && repair["code"]?.stringValue?.contains("undefined_thing") == true)
         #expect(repair["log_tail"]?.stringValue?.contains("NameError") == true)
         #expect(back.history.last?.note?.hasPrefix("repair 1 of 2") == true)
         #expect(failed[exhausted]?.error?.code == ErrorCode.renderFailed, "no repairs left: it fails with the message")
-        #expect(failed[exhausted]?.codegen?["repairs"]?.intValue == 2)
+        #expect(failed[exhausted]?.codegen?.json["repairs"]?.intValue == 2)
     }
 }
 
@@ -149,11 +150,11 @@ import Glibc
         #expect(await daemon.stop() == .exited(0))
 
         let out = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
-        #expect(out[first]?.render?["cache_hit"] == .bool(false))
-        #expect(out[again]?.render?["cache_hit"] == .bool(true), "the same code, scene, quality and format is a hit")
-        #expect(out[other]?.render?["cache_hit"] == .bool(false), "another quality is a different video")
-        #expect(out[again]?.render?["video"] == .string("artifacts/\(again)/video.mp4"))
-        #expect(out[again]?.render?["duration_s"] == out[first]?.render?["duration_s"])
+        #expect(out[first]?.render?.json["cache_hit"] == .bool(false))
+        #expect(out[again]?.render?.json["cache_hit"] == .bool(true), "the same code, scene, quality and format is a hit")
+        #expect(out[other]?.render?.json["cache_hit"] == .bool(false), "another quality is a different video")
+        #expect(out[again]?.render?.json["video"] == .string("artifacts/\(again)/video.mp4"))
+        #expect(out[again]?.render?.json["duration_s"] == out[first]?.render?.json["duration_s"])
         let a = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(first)/video.mp4"))
         let b = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(again)/video.mp4"))
         #expect(a == b && !a.isEmpty)

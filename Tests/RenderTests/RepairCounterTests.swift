@@ -29,7 +29,7 @@ import TestSupport
         let (o, _) = try outcome(repairs)
         guard case .handOn(let job, let place) = o else { Issue.record("expected a repair, got \(o)"); return }
         #expect(place == .codegen)
-        #expect(job.codegen?["repairs"] == .int(1), "the next repair is the first, not \(repairs) + 1")
+        #expect(job.codegen?.json["repairs"] == .int(1), "the next repair is the first, not \(repairs) + 1")
     }
 
     @Test(arguments: [JSONValue.int(Int64.max), .int(2), .double(1e300)])

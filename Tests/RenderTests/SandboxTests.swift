@@ -8,6 +8,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import RenderService
 import Testing
 import TestSupport

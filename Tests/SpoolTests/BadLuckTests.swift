@@ -6,6 +6,7 @@ import Logging
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 import Synchronization
@@ -270,7 +271,7 @@ func isStopped(_ pid: pid_t) -> Bool {
         guard case .claimed(let claim) = spool.claim(name(job), from: .codegen) else { Issue.record("\(value): not claimed"); return }
         if let read = try? claim.job() {
             #expect(read.attempts.values.allSatisfy { (0...Job.counterLimit).contains($0) })
-            let place = try claim.retry(read, error: JobError(stage: "codegen", code: "providers_exhausted", message: "no provider"), stage: .codegen, by: "test")
+            let place = try claim.postpone(read, error: JobError(stage: "codegen", code: "providers_exhausted", message: "no provider"), stage: .codegen, by: "test")
             #expect(place == .deferred(.codegen) || place == .failed)
         } else {
             try claim.quarantine(reason: "unreadable")
@@ -286,7 +287,7 @@ func isStopped(_ pid: pid_t) -> Bool {
         guard case .claimed(let claim) = spool.claim(name(job), from: .codegen) else { Issue.record("not claimed"); return }
         var read = try claim.job()
         read.attempts["codegen"] = Int.max
-        let place = try claim.retry(read, error: JobError(stage: "codegen", code: "x", message: "y"), stage: .codegen, by: "test")
+        let place = try claim.postpone(read, error: JobError(stage: "codegen", code: "x", message: "y"), stage: .codegen, by: "test")
         #expect(place == .failed)
         let failed = try Job.decode(#require(spool.peek(.failed, name(job))))
         #expect(failed.attempts["codegen"] == Job.counterLimit)

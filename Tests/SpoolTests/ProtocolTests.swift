@@ -3,6 +3,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         try spool.publish(Array("first\n".utf8), as: "x.json", to: .incoming)
-        #expect(throws: SpoolError.self) { try spool.publish(Array("second\n".utf8), as: "x.json", to: .incoming) }
+        #expect(throws: FileError.self) { try spool.publish(Array("second\n".utf8), as: "x.json", to: .incoming) }
         #expect(String(decoding: spool.peek(.incoming, FileName("x.json"))!, as: UTF8.self) == "first\n")
         #expect(try spool.list(.tmp).isEmpty, "a refused publish leaves no debris in tmp/")
     }
@@ -62,7 +63,7 @@ func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         let job = try sample(in: spool)
-        let policy = RetryPolicy(maxTries: 3, base: 5)
+        let policy = Backoff(maxTries: 3, base: 5)
         let error = JobError(stage: "codegen", code: "providers_exhausted", message: "Every provider is busy.")
         for attempt in 1...3 {
             if attempt > 1 {
@@ -75,7 +76,7 @@ func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
                 spool.promoteDue(.codegen, now: due + 0.001)
             }
             guard case .claimed(let claim) = await claimAgain(name(job), from: .codegen, in: spool) else { Issue.record("try \(attempt) not claimed"); return }
-            let place = try claim.retry(try claim.job(), error: error, stage: .codegen, policy: policy, by: "test")
+            let place = try claim.postpone(try claim.job(), error: error, stage: .codegen, backoff: policy, by: "test")
             #expect(place == (attempt < 3 ? .deferred(.codegen) : .failed))
         }
         let failed = try Job.decode(#require(spool.peek(.failed, name(job))))

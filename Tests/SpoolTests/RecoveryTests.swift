@@ -3,6 +3,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import Testing
 import TestSupport
 #if canImport(Glibc)

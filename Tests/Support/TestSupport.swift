@@ -5,6 +5,7 @@ import Foundation
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,6 +70,21 @@ public func claimAgain(_ name: FileName, from queue: Place, in spool: Spool) asy
         return true
     }
     return result
+}
+
+/// Walks a job on from `from` to `to` through each place between, claiming and handing
+/// on as the stages would (`Moves` allows no shortcut); `last` changes it before the last hop.
+public func advance(_ spool: Spool, _ id: String, from: Place, to: Place, last: (inout Job) -> Void = { _ in }) async throws {
+    let chain: [Place] = [.incoming, .codegen, .render, .deliver, .ready, .done]
+    guard let a = chain.firstIndex(of: from), let b = chain.firstIndex(of: to), a < b else { throw TestFailure("no way on from \(from) to \(to)") }
+    for i in a..<b {
+        guard case .claimed(let claim) = await claimAgain(FileName(id + ".json"), from: chain[i], in: spool) else {
+            throw TestFailure("could not claim \(id) from \(chain[i].path)/")
+        }
+        var job = try claim.job()
+        if i == b - 1 { last(&job) }
+        try claim.handOn(job, to: chain[i + 1])
+    }
 }
 
 /// Recovers a queue's orphans, waiting out a spawning child's copy of an old lock
@@ -144,4 +160,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// A test's own failure, with what it saw.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }

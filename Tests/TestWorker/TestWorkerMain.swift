@@ -5,6 +5,7 @@ import ArgumentParser
 import Logging
 import MathreelDaemon
 import MathreelSpool
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -63,7 +63,7 @@ struct Status: AsyncParsableCommand {
         }
         let delivered = Delivered(found, spool: spool)
         if let url = delivered.url { add("link", url) }
-        if let expires = found.job?.linkExpiresAt ?? o["delivery"]?.objectValue?["expires_at"]?.stringValue { add("expires", expires) }
+        if let expires = found.job?.linkExpiresAt ?? o["delivery"]?.objectValue.map(DeliveryRecord.init(json:))?.expiresAt { add("expires", expires) }
         if let path = delivered.path {
             add("video", path + (FileManager.default.fileExists(atPath: path) ? "" : " (deleted)"))
         }

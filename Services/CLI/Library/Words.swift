@@ -4,6 +4,7 @@
 import Foundation
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 
 enum Words {
     /// 3s, 5m, 2h, 1d.
@@ -66,12 +67,14 @@ struct Delivered {
     var path: String?
 
     init(_ found: FoundJob, spool: Spool) {
+        // A file that does not read as a job still shows what its records say.
         let o = found.object ?? [:]
-        let delivery = o["delivery"]?.objectValue
-        url = delivery?["url"]?.stringValue
-        if let p = delivery?["path"]?.stringValue {
+        let delivery = found.job?.delivery ?? o["delivery"]?.objectValue.map(DeliveryRecord.init(json:))
+        let render = found.job?.render ?? o["render"]?.objectValue.map(RenderRecord.init(json:))
+        url = delivery?.url
+        if let p = delivery?.path {
             path = p.hasPrefix("/") ? p : spool.absoluteRoot + "/" + p
-        } else if let v = o["render"]?.objectValue?["video"]?.stringValue {
+        } else if let v = render?.video {
             path = v.hasPrefix("/") ? v : spool.absoluteRoot + "/" + v
         }
     }

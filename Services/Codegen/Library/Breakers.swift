@@ -3,6 +3,7 @@
 // on a quota known to be used up, and so /health can report them.
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 
 public struct Breaker: Sendable, Equatable {
     public enum State: String, Sendable { case closed, open, halfOpen = "half_open" }

@@ -11,6 +11,7 @@ import MathreelCore
 import MathreelDaemon
 import MathreelHTTP
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,12 +39,7 @@ public struct Codegen: Sendable {
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "codegen", code: code, message: message) }
 
     /// How one try at one provider ended, for the job's record and the log.
-    struct Call {
-        let provider: String
-        let outcome: String
-        let seconds: Double
-        var json: JSONValue { .object(["provider": .string(provider), "outcome": .string(outcome), "seconds": .double(seconds)]) }
-    }
+    typealias Call = ProviderCall
 
     public func step(_ claim: Claim) async throws -> Outcome {
         var job = try claim.job()
@@ -52,8 +48,7 @@ public struct Codegen: Sendable {
             return .handOn(job, to: .render)
         }
         job.record(.ai_generating, by: "codegen")
-        let dir = spool.artifactsPath(job.id)
-        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
+        _ = try spool.artifacts(job.id)
         if let repair = job.repairRequest { return try await repairRound(job, repair) }
 
         let started = ContinuousClock.now
@@ -91,14 +86,14 @@ public struct Codegen: Sendable {
                 if !error.failsOver { stoppedByOurBug = true }
             }
         }
-        job.codegen = (job.codegen ?? [:]).merging(["calls": .array(calls.map(\.json))]) { $1 }
+        job.codegen = { var c = job.codegen ?? CodegenRecord(); c.calls = calls; return c }()
         // Nothing to wait for (no model, our own bug, or models that answered without usable code): say how to phrase one.
         if case .unsupported(let message) = offline, !laterMayWork || stoppedByOurBug {
             return .fail(job, failure(ErrorCode.unsupportedProblem, message))
         }
         // Every provider is out for now (rate limits, quotas, outages): try again later.
         let tried = calls.map { "\($0.provider): \($0.outcome)" }.joined(separator: "; ")
-        return .retry(job, failure(ErrorCode.providersExhausted,
+        return .postpone(job, failure(ErrorCode.providersExhausted,
                                    "Every code-writing service is busy or out of quota right now, and the built-in solver does not know this problem. The job will be tried again in a few minutes. (\(tried))"))
     }
 
@@ -168,7 +163,7 @@ public struct Codegen: Sendable {
         let lastError = JobError(stage: "render", code: repair.errorCode, message: repair.error)
         job.repairRequest = nil
         // The provider that wrote the code first, then the rest of the chain's models.
-        let wrote = ProviderName(rawValue: job.codegen?["provider"]?.stringValue ?? "")
+        let wrote = ProviderName(rawValue: job.codegen?.provider ?? "")
         let order = (wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }
         var calls: [Call] = []
         var laterMayWork = false
@@ -176,22 +171,22 @@ public struct Codegen: Sendable {
             guard let provider = settings.providers[name] else { continue }
             let tried = await attempt(name, provider, job: job, calls: &calls) {
                 Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.followUpContext,
-                                              verifiedAnswer: job.codegen?["answer"]?.stringValue,
+                                              verifiedAnswer: job.answer,
                                               snippets: docs.snippets(for: job.problem ?? "")),
                               code: failing, error: error)
             }
             switch tried {
             case .code(let code):
-                return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.codegen?["answer"]?.stringValue,
+                return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.answer,
                                   family: nil, calls: calls, started: started, note: "repaired after: \(lastError.message.prefix(200))")
             case .resting: laterMayWork = true
             case .failed(let e): laterMayWork = laterMayWork || e.mayPassWithTime
             }
         }
-        job.codegen?["calls"] = .array(calls.map(\.json))
+        job.codegen?.calls = calls
         if laterMayWork {
             job.repairRequest = repair  // kept for the next try
-            return .retry(job, failure(ErrorCode.providersExhausted, "The animation failed to render and every code-writing service is busy right now; the repair will be tried again in a few minutes."))
+            return .postpone(job, failure(ErrorCode.providersExhausted, "The animation failed to render and every code-writing service is busy right now; the repair will be tried again in a few minutes."))
         }
         // No model could fix it (or none is configured): the person gets the render's own error.
         return .fail(job, lastError)
@@ -203,19 +198,19 @@ public struct Codegen: Sendable {
         var job = job
         // The code as sent on (auto-fixed names included) is the last attempt on file.
         let last = attempts(job)
-        if last == 0 || PlainFile.tail(spool.artifactsPath(job.id) + "/attempt-\(last).py", limit: 1 << 20) != Array(code.utf8) {
+        if try last == 0 || spool.artifacts(job.id).tail("attempt-\(last).py", limit: 1 << 20) != Array(code.utf8) {
             saveAttempt(job, code)
         }
         job.code = code
-        var codegen = job.codegen ?? [:]
-        codegen["provider"] = .string(provider)
-        codegen["model"] = .string(model)
-        codegen["repairs"] = codegen["repairs"] ?? .int(0)
-        codegen["answer"] = answer.map { .string($0) } ?? codegen["answer"] ?? .null
-        if let family { codegen["family"] = .string(family) }
-        codegen["attempts"] = .int(Int64(attempts(job)))
-        codegen["calls"] = .array(calls.map(\.json))
-        codegen["timings"] = .object(["total_s": .double((ContinuousClock.now - started).seconds)])
+        var codegen = job.codegen ?? CodegenRecord()
+        codegen.provider = provider
+        codegen.model = model
+        codegen.repairs = codegen.repairs
+        codegen.answer = answer ?? codegen.answer
+        if let family { codegen.family = family }
+        codegen.attempts = attempts(job)
+        codegen.calls = calls
+        codegen.totalSeconds = (ContinuousClock.now - started).seconds
         job.codegen = codegen
         job.history.append(HistoryEntry(status: job.status.rawValue, by: "codegen", note: note ?? "code by \(provider) (\(model))"))
         return .handOn(job, to: .render)
@@ -223,12 +218,11 @@ public struct Codegen: Sendable {
 
     /// Every attempt's code is kept: attempt-1.py, attempt-2.py, ...
     func saveAttempt(_ job: Job, _ code: String) {
-        let dir = spool.artifactsPath(job.id)
-        try? PlainFile.write(Array(code.utf8), to: dir + "/attempt-\(attempts(job) + 1).py", exclusive: true)
+        try? spool.artifacts(job.id).write(Array(code.utf8), as: "attempt-\(attempts(job) + 1).py", exclusive: true)
     }
 
     func attempts(_ job: Job) -> Int {
-        (PlainDirectory(path: spool.artifactsPath(job.id))?.list() ?? []).filter { $0.description.hasPrefix("attempt-") }.count
+        ((try? spool.artifacts(job.id))?.list() ?? []).filter { $0.hasPrefix("attempt-") }.count
     }
 
     public func loop() -> WorkerLoop {
@@ -237,7 +231,7 @@ public struct Codegen: Sendable {
             try await self.step(claim)
         }
         // Providers recover in minutes: six tries over about half an hour before a job fails.
-        loop.retryPolicy = RetryPolicy(maxTries: 6, base: 30, cap: 600)
+        loop.backoff = Backoff(maxTries: 6, base: 30, cap: 600)
         return loop
     }
 
@@ -245,7 +239,7 @@ public struct Codegen: Sendable {
     public static func runDaemon(config: Config) async throws {
         let logger = Logger(label: "codegen")
         let spool = try Spool(root: config.spool)
-        _ = Spool.makeDirectoriesIfMissing(config.state)
+        _ = PlainDirectory.makeIfMissing(config.state)
         let codegen = Codegen(spool: spool, config: config, logger: logger)
         for problem in codegen.settings.problems { logger.warning("MATHREEL_PROVIDERS: \(problem); left out of the chain") }
         logger.info("provider chain", metadata: ["chain": "\(codegen.settings.chain.map(\.rawValue).joined(separator: ","))"])

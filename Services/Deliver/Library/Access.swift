@@ -83,7 +83,7 @@ public actor AccessLedger {
 
     /// Ends the link's life: the job to done/, then the link gone. Safe to repeat.
     public func complete(jobID: String, how: String) {
-        switch spool.claim(FileName(jobID + ".json"), from: .ready) {
+        switch spool.claimJob(jobID, from: .ready) {
         case .claimed(let claim):
             guard var job = try? claim.job() else { try? claim.putBack(); return }
             job.record(.delivered, by: "deliver", note: how)

@@ -7,6 +7,7 @@ import MathreelChat
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import MathreelWeb
 import NIOCore
 import NIOPosix
@@ -21,8 +22,8 @@ public enum DeliverDaemon {
     public static func run(config: Config) async throws {
         let logger = Logger(label: "deliver")
         let spool = try Spool(root: config.spool)
-        guard Spool.makeDirectoriesIfMissing(config.videosPath) else {
-            throw SpoolError("create \(config.videosPath) (check MATHREEL_STATE and its permissions)")
+        guard PlainDirectory.makeIfMissing(config.videosPath) else {
+            throw FileError("create \(config.videosPath) (check MATHREEL_STATE and its permissions)")
         }
         let store = try LinkStore(state: config.state)
         if let aside = store.setAside {

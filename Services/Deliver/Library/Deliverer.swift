@@ -4,6 +4,7 @@
 import Logging
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 
 public struct Deliverer: Sendable {
     public let spool: Spool
@@ -33,18 +34,18 @@ public struct Deliverer: Sendable {
         let target = Deliverer.storedVideo(job, in: videos)
         if PlainFile.regularSize(target) == nil {
             // Paths come from the job's id, never from what its file says: a spool writer controls that.
-            let source = artifact(job.id, "video.\(ext)")
+            let source = try artifact(job.id, "video.\(ext)")
             guard PlainFile.regularSize(source) != nil else {
                 return .fail(job, JobError(stage: Stage.deliver.rawValue, code: ErrorCode.renderFailed,
                                            message: "The finished video of this job could not be found, so there is nothing to send. Please send the problem again."))
             }
-            guard Spool.makeDirectoriesIfMissing(videos) else { throw SpoolError("create \(videos)") }
+            guard PlainDirectory.makeIfMissing(videos) else { throw FileError("create \(videos)") }
             try PlainFile.move(source, to: target)
         }
-        guard let bytes = PlainFile.regularSize(target) else { throw SpoolError("read \(target)") }
+        guard let bytes = PlainFile.regularSize(target) else { throw FileError("read \(target)") }
         // Thumbnail and captions are extras: a missing one costs the page a poster or a track, not the job.
-        let poster = carry(artifact(job.id, "thumbnail.jpg"), as: "\(job.id).jpg")
-        let captions = carry(artifact(job.id, "captions.vtt"), as: "\(job.id).vtt")
+        let poster = carry(try artifact(job.id, "thumbnail.jpg"), as: "\(job.id).jpg")
+        let captions = carry(try artifact(job.id, "captions.vtt"), as: "\(job.id).vtt")
 
         let now = Date().timeIntervalSince1970
         let expires = now + config.lifetimes.ready
@@ -54,8 +55,12 @@ public struct Deliverer: Sendable {
             problem: job.problem ?? "", answer: job.answer,
             expiresAt: expires), now: now)
         let url = config.publicURL + "/v/" + token.text
-        job.delivery = ["url": .string(url), "expires_at": .string(Timestamp.string(Date(timeIntervalSince1970: expires))),
-                        "path": .string(target), "bytes": .int(bytes)]
+        var delivery = DeliveryRecord()
+        delivery.url = url
+        delivery.expiresAt = Timestamp.string(Date(timeIntervalSince1970: expires))
+        delivery.path = target
+        delivery.bytes = bytes
+        job.delivery = delivery
         job.record(.ready, by: "deliver", note: "one-time link issued; it expires in \(Lifetimes.words(config.lifetimes.ready)) if unused")
         // Owed before the hand-on: a crash in between repeats this step, whose key is the same.
         if try store.owe(key: Notices.key(job, .ready), jobID: job.id, kind: .ready) { onNoticeOwed() }
@@ -65,8 +70,8 @@ public struct Deliverer: Sendable {
     }
 
     /// A file of the job's artifacts/<id>/ (the id is a UUID: job reading checked it).
-    func artifact(_ id: String, _ name: String) -> String {
-        spool.artifactsPath(id) + "/" + name
+    func artifact(_ id: String, _ name: String) throws -> String {
+        try spool.artifacts(id).file(name)
     }
 
     /// Where the job's video is stored once delivered: from its id and format alone.

@@ -6,6 +6,7 @@ import Glibc
 import Hummingbird
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 
 enum FileBody {
     static let chunk = 256 << 10
@@ -13,7 +14,7 @@ enum FileBody {
     /// Writes `range` of the file at `path`; returns how many bytes went out.
     static func send(_ path: String, range: ClosedRange<Int64>, to writer: inout any ResponseBodyWriter) async throws -> Int {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw SpoolError("open \(path)") }
+        guard fd >= 0 else { throw FileError("open \(path)") }
         defer { close(fd) }
         var offset = range.lowerBound, wrote = 0
         let end = range.upperBound + 1

@@ -6,6 +6,7 @@ import MathreelChat
 import MathreelCore
 import MathreelHTTP
 import MathreelSpool
+import MathreelSystem
 
 /// A multipart/form-data body (RFC 7578), built in memory: videos here are small.
 struct Multipart {

@@ -9,6 +9,7 @@ import Logging
 import MathreelChat
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import ServiceLifecycle
 
 public enum Notices {
@@ -67,12 +68,12 @@ public final class Messenger: Service, Sendable {
     let logger: Logger
     let bell = Doorbell()
     /// Backoff between tries when the platform gave no wait of its own.
-    public let retry: RetryPolicy
+    public let retry: Backoff
     /// A notice still not sent this long after it was owed is given up (the link is dead by then).
     public let giveUpAfter: Double
 
     public init(store: LinkStore, spool: Spool, channels: Channels, config: Config, ledger: AccessLedger, logger: Logger,
-                retry: RetryPolicy = RetryPolicy(maxTries: 20, base: 5, cap: 600)) {
+                retry: Backoff = Backoff(maxTries: 20, base: 5, cap: 600)) {
         self.store = store; self.spool = spool; self.channels = channels; self.config = config
         self.ledger = ledger; self.logger = logger; self.retry = retry
         giveUpAfter = max(config.lifetimes.ready, config.lifetimes.failed)
@@ -131,7 +132,7 @@ public final class Messenger: Service, Sendable {
         let result: SendResult
         switch notice.kind {
         case .ready:
-            guard let url = job.delivery?["url"]?.stringValue else { return settle(notice, "given_up", "the ready job carries no link") }
+            guard let url = job.linkURL else { return settle(notice, "given_up", "the ready job carries no link") }
             if config.deliverInline {
                 // The stored file by the job's id, never `delivery.path`: a spool writer could point that at a secret.
                 let path = Deliverer.storedVideo(job, in: PlainFile.absolute(config.videosPath))

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 import MathreelWeb
 
 public struct WatchSite: Sendable {

@@ -24,7 +24,7 @@ enum ChatRequest: Equatable {
     case code(String)
     case status(String?)
     case history
-    case retry(String?)
+    case requeue(String?)
     case forget
 
     /// New work: the session is extended when its job is recorded (or by the refusal).
@@ -48,7 +48,7 @@ enum ChatRequest: Equatable {
         case "/code": return .code(fenced(rest) ?? rest)
         case "/status": return .status(rest.isEmpty ? nil : rest)
         case "/history": return .history
-        case "/retry": return .retry(rest.isEmpty ? nil : rest)
+        case "/retry": return .requeue(rest.isEmpty ? nil : rest)
         case "/forget": return .forget
         case "/solve": return .problem(rest)
         default: return .help
@@ -108,8 +108,8 @@ struct ChatDesk: Sendable {
             let jobs = (try? sessions.history(m.person, limit: 10)) ?? []
             answer = jobs.isEmpty ? "You have no jobs yet. Send a problem to start one."
                 : "Your recent jobs:\n" + jobs.map { "• \($0.jobID.prefix(8)) \(describe(spool.find($0.jobID))): \($0.summary.clipped(to: 60))" }.joined(separator: "\n")
-        case .retry(let wanted):
-            answer = retry(m.person, wanted)
+        case .requeue(let wanted):
+            answer = requeue(m.person, wanted)
         case .forget:
             answer = await forget(m.person)
         }
@@ -156,7 +156,7 @@ struct ChatDesk: Sendable {
         return text
     }
 
-    func retry(_ person: Person, _ wanted: String?) -> String {
+    func requeue(_ person: Person, _ wanted: String?) -> String {
         let failed = pick(person, wanted) { spool.locate($0.jobID) == .failed }
         guard let job = failed else { return "You have no failed job I could try again." }
         do {

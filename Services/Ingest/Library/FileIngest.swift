@@ -5,6 +5,7 @@ import Logging
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 
 public struct FileIngest: Sendable {
     public let spool: Spool

@@ -11,6 +11,7 @@ import MathreelCheck
 import MathreelCore
 import MathreelSessions
 import MathreelSpool
+import MathreelSystem
 import MathreelWeb
 import Synchronization
 

@@ -7,6 +7,7 @@ import Logging
 import MathreelCore
 import MathreelSessions
 import MathreelSpool
+import MathreelSystem
 
 /// New work as a channel hands it over.
 public struct Submission: Sendable {

@@ -111,7 +111,7 @@ struct TelegramWebhook: Sendable {
         let id = String(data.dropFirst(6))
         let person = Person(channel: .telegram, id: String(chatID))
         guard (try? sessions.owns(person, jobID: id)) == true else { return }
-        let text = desk.retry(person, id)
+        let text = desk.requeue(person, id)
         desk.replies.send(.init(text: text), on: .telegram, to: String(chatID))
     }
 }

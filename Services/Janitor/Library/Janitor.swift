@@ -8,6 +8,7 @@ import Logging
 import MathreelCore
 import MathreelSessions
 import MathreelSpool
+import MathreelSystem
 
 /// Why something was deleted; the word goes into the log line's `reason`.
 public enum DeletionReason: String, Sendable, Equatable {
@@ -315,8 +316,7 @@ public struct Janitor: Sendable {
         guard let dir = PlainDirectory(path: spool.root + "/artifacts") else { return }
         for name in dir.list() {
             guard let info = dir.info(name), now - info.mtime > orphanArtifactAge else { continue }
-            // Asked twice: a job renamed between two places can be missed by one look.
-            if let id = name.string, spool.locate(id) != nil || spool.locate(id) != nil { continue }
+            if let id = name.string, spool.locate(id) != nil { continue }
             if dir.remove(name) {
                 report.deletions.append(logged(Deletion(path: "artifacts/\(name)", jobID: idPrefix(name), reason: .artifactsWithoutJob)))
             }
@@ -327,8 +327,7 @@ public struct Janitor: Sendable {
     private func sweepCache(now: Double, into report: inout SweepReport) {
         let cache = self.cache
         for (id, mtime) in cache.indexedJobs() where now - mtime > orphanArtifactAge {
-            // Asked twice, as for artifacts: a job between two places can be missed by one look.
-            if spool.locate(id) != nil || spool.locate(id) != nil { continue }
+            if spool.locate(id) != nil { continue }
             for key in cache.release(id) {
                 report.deletions.append(logged(Deletion(path: cache.root + "/" + key, jobID: id, reason: .cacheWithoutJob)))
             }

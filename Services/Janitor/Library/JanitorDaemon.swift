@@ -5,6 +5,7 @@ import Logging
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import ServiceLifecycle
 
 /// Sweeps at start and every `config.janitorInterval` seconds; checks the disk guard

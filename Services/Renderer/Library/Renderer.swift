@@ -7,6 +7,7 @@ import MathreelCheck
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,7 @@ public struct Renderer: Sendable {
         // Read saturating and never below 0: a dropped file's -1000000 must not buy endless repairs.
         let done = job.repairs
         guard done < config.maxRepairs else { return .fail(job, error) }
-        let log = PlainFile.tail(spool.artifactsPath(job.id) + "/render.log", limit: 64 << 10)
+        let log = (try? spool.artifacts(job.id))?.tail("render.log", limit: 64 << 10) ?? []
         let tail = String(decoding: log, as: UTF8.self).split(separator: "\n").suffix(30).joined(separator: "\n")
         job.repairs = done + 1
         job.repairRequest = RepairRequest(errorCode: error.code, error: error.message, logTail: String(tail.suffix(3000)), code: code)
@@ -69,15 +70,14 @@ public struct Renderer: Sendable {
         }
         job.record(.code_validating, by: "render")
         let started = ContinuousClock.now
-        let dir = spool.artifactsPath(job.id)
-        guard mkdir(dir, 0o770) == 0 || errno == EEXIST else { throw SpoolError("create \(dir)") }
-        _ = unlink(dir + "/render.log")  // an earlier attempt's log must not pass for this one's
+        let dir = try spool.artifacts(job.id)
+        dir.remove("render.log")  // an earlier attempt's log must not pass for this one's
         // The very code seen before (same Manim) needs neither the check nor a render.
         let rawKey = checker.installedStamp().map {
             RenderCache.key(code: source, scene: job.sceneName ?? "", quality: job.options.quality,
                             format: job.options.format, manim: "raw " + $0)
         }
-        if let rawKey, let hit = cache.serve(rawKey, for: job.id, into: dir) { return served(hit, job, since: started) }
+        if let rawKey, let hit = cache.serve(rawKey, for: job.id, into: dir.path) { return served(hit, job, since: started) }
         let check = try await checker.check(source, scene: job.sceneName)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
@@ -85,10 +85,10 @@ public struct Renderer: Sendable {
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
         let checked = ContinuousClock.now
 
-        try PlainFile.write(Array(check.code.utf8), to: dir + "/scene.py")
+        try dir.write(Array(check.code.utf8), as: "scene.py")
         let key = RenderCache.key(code: check.code, scene: scene, quality: job.options.quality, format: job.options.format,
                                   manim: check.manimVersion ?? "")
-        if let hit = cache.serve(key, for: job.id, into: dir) { return served(hit, job, since: started) }
+        if let hit = cache.serve(key, for: job.id, into: dir.path) { return served(hit, job, since: started) }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene), "threads": .int(Int64(encoderThreads)),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
         let worker = try await pool.take()
@@ -109,10 +109,10 @@ public struct Renderer: Sendable {
     func produce(_ job: Job, worker: SandboxWorker, request: JSONObject, key: String, rawKey: String?, scene: String,
                  started: ContinuousClock.Instant, checked: ContinuousClock.Instant) async throws -> Outcome {
         var job = job
-        let dir = spool.artifactsPath(job.id)
+        let dir = try spool.artifacts(job.id)
         let result = try await worker.render(request)
         let rendered = ContinuousClock.now
-        try? PlainFile.write(Array(result.log.utf8), to: dir + "/render.log")
+        try? dir.write(Array(result.log.utf8), as: "render.log")
 
         if result.timedOut {
             return .fail(job, failure(ErrorCode.renderTimeout, "The animation took longer than \(Int(sandbox.limits.wallSeconds)) s to render. Make it shorter or simpler and send it again."))
@@ -144,46 +144,49 @@ public struct Renderer: Sendable {
             return .fail(job, failure(ErrorCode.renderFailed, "The video could not be prepared for streaming: \(log.suffix(300))"))
         }
         var made = [file]
-        _ = unlink(dir + "/" + file)
-        try PlainFile.copy(fd: video.fd, to: dir + "/" + file)
+        try dir.copy(fd: video.fd, as: file)
         if end.succeeded, thumbnail.size > 0 {
-            _ = unlink(dir + "/thumbnail.jpg")
-            try PlainFile.copy(fd: thumbnail.fd, to: dir + "/thumbnail.jpg")
+            try dir.copy(fd: thumbnail.fd, as: "thumbnail.jpg")
             made.append("thumbnail.jpg")
         }
-        let final = dir + "/" + file
         if info.duration > Double(job.options.maxDurationS) + 0.5 {
             return .fail(job, failure(ErrorCode.tooLong, "The video is \(Int(info.duration.rounded())) s long, more than the \(job.options.maxDurationS) s asked for. Shorten the animation (fewer or faster steps)."))
         }
-        job.render = [
-            "video": .string("artifacts/\(job.id)/\(file)"), "duration_s": .double(info.duration), "bytes": .int(PlainFile.regularSize(final) ?? 0),
-            "width": .int(Int64(info.width)), "height": .int(Int64(info.height)), "fps": .double(info.fps),
-            "cache_hit": .bool(false), "render_s": report["render_s"] ?? .null, "scene": .string(scene),
-            // the check; the sandbox's wall time (the scene's own render_s plus any wait for the
-            // runner's import); ffprobe and ffmpeg's pass in their sandbox; the durable copies
-            "timings": .object(["check_s": .double((checked - started).seconds), "sandbox_s": .double((rendered - checked).seconds),
-                                "post_s": .double((posted - rendered).seconds), "store_s": .double((ContinuousClock.now - posted).seconds),
-                                "total_s": .double((ContinuousClock.now - started).seconds)]),
-        ]
-        if made.contains("thumbnail.jpg") { job.render?["thumbnail"] = .string("artifacts/\(job.id)/thumbnail.jpg") }
+        var record = RenderRecord()
+        record.video = "artifacts/\(job.id)/\(file)"
+        record.durationS = info.duration
+        record.bytes = dir.size(file) ?? 0
+        record.width = Int64(info.width)
+        record.height = Int64(info.height)
+        record.fps = info.fps
+        record.cacheHit = false
+        record.renderS = report["render_s"]?.doubleValue
+        record.scene = scene
+        // the check; the sandbox's wall time (the scene's own render_s plus any wait for the
+        // runner's import); ffprobe and ffmpeg's pass in their sandbox; the durable copies
+        record.timings = RenderTimings(check: (checked - started).seconds, sandbox: (rendered - checked).seconds,
+                                       post: (posted - rendered).seconds, store: (ContinuousClock.now - posted).seconds,
+                                       total: (ContinuousClock.now - started).seconds)
+        if made.contains("thumbnail.jpg") { record.thumbnail = "artifacts/\(job.id)/thumbnail.jpg" }
+        job.render = record
         // The entries share the job's bytes and name it their user: they go when it is watched.
-        cache.store(key, for: job.id, from: dir, files: made, render: job.render ?? [:])
-        if let rawKey { cache.store(rawKey, for: job.id, from: dir, files: made, render: job.render ?? [:]) }
+        cache.store(key, for: job.id, from: dir.path, files: made, render: record.json)
+        if let rawKey { cache.store(rawKey, for: job.id, from: dir.path, files: made, render: record.json) }
         return .handOn(job, to: .deliver)
     }
 
     /// The job onward with a cached render's files, now in its own artifacts.
     func served(_ hit: JSONObject, _ job: Job, since started: ContinuousClock.Instant) -> Outcome {
         var job = job
-        var render = hit
-        if case .array(let files)? = hit["files"] {
-            for case .string(let name) in files {
-                render[name.hasPrefix("video.") ? "video" : "thumbnail"] = .string("artifacts/\(job.id)/\(name)")
-            }
+        var stored = hit
+        // The cache's own list of its files is not part of the job's record.
+        let files = stored.removeValue(forKey: "files")?.arrayValue?.compactMap(\.stringValue) ?? []
+        var render = RenderRecord(json: stored)
+        for name in files {
+            if name.hasPrefix("video.") { render.video = "artifacts/\(job.id)/\(name)" } else { render.thumbnail = "artifacts/\(job.id)/\(name)" }
         }
-        render["files"] = nil
-        render["cache_hit"] = .bool(true)
-        render["timings"] = .object(["total_s": .double((ContinuousClock.now - started).seconds)])
+        render.cacheHit = true
+        render.timings = RenderTimings(total: (ContinuousClock.now - started).seconds)
         job.render = render
         return .handOn(job, to: .deliver)
     }
@@ -238,7 +241,7 @@ public struct Renderer: Sendable {
             logger.critical("refusing to start: \(refusal)")
             throw ChildError(description: refusal)
         }
-        _ = Spool.makeDirectoriesIfMissing(config.state)
+        _ = PlainDirectory.makeIfMissing(config.state)
         await renderer.pool.fill()
         let checker = renderer.checker
         Task { await checker.prime() }

@@ -18,6 +18,7 @@ import CMathreel
 import MathreelCore
 import MathreelDaemon
 import MathreelSpool
+import MathreelSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc

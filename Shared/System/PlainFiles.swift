@@ -1,20 +1,10 @@
-// Expiry primitives for the janitor (claiming a deferred job before it is due),
-// and plain files and directories outside the spool's queues (the state's videos,
-// the render cache, a job's artifacts): written, copied, moved and removed
-// without ever following a link.
+// PlainFile and PlainDirectory: files and directories outside the spool's queues
+// (the state's videos, the render cache, a job's artifacts): written, copied,
+// moved and removed without ever following a link.
 import MathreelCore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-extension Spool {
-    /// Claims `deferred/<stage>/<name>` before it is due, into `active/<queue>/` like any
-    /// claim. The file still says `next: deferred/<stage>`, so if the claimer dies,
-    /// recovery finishes that "hand-on" and the job simply goes back to waiting.
-    public func claimDeferred(_ name: FileName, of stage: Stage) -> ClaimResult {
-        claim(name, from: .queue(stage), source: .deferred(stage))
-    }
-}
 
 /// A directory outside the spool (the state's `videos/`) that the janitor clears.
 /// It is opened without following a link, and entries are removed the same way.
@@ -31,6 +21,18 @@ public final class PlainDirectory: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Creates a directory and its parents (0770).
+    public static func make(_ path: String) throws {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for comp in path.split(separator: "/") {
+            partial += "/" + comp
+            if mkdir(partial, 0o770) != 0 && errno != EEXIST { throw FileError("create directory \(partial)") }
+        }
+    }
+
+    /// Creates a directory and its parents; false when that fails.
+    public static func makeIfMissing(_ path: String) -> Bool { (try? make(path)) != nil }
 
     public func list() -> [FileName] { (try? FileOps.list(fd)) ?? [] }
     public func info(_ name: FileName) -> EntryInfo? { FileOps.lstat(fd, name) }
@@ -73,9 +75,9 @@ public enum PlainFile {
     /// A regular file (never through a link), whole or its `last` bytes.
     public static func read(_ path: String, last: Int64? = nil) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw SpoolError("open \(path)") }
+        guard fd >= 0 else { throw FileError("open \(path)") }
         defer { close(fd) }
-        guard let info = FileOps.fstat(fd), info.kind == .regular else { throw SpoolError("\(path) is not a regular file") }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else { throw FileError("\(path) is not a regular file") }
         let count = min(last ?? info.size, info.size), start = info.size - count
         var out = [UInt8](repeating: 0, count: Int(count))
         var done = 0
@@ -91,7 +93,7 @@ public enum PlainFile {
     public static func write(_ bytes: [UInt8], to path: String, exclusive: Bool = false, sync: Bool = false) throws {
         let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
         let fd = open(path, flags, 0o640)
-        guard fd >= 0 else { throw SpoolError("create \(path)") }
+        guard fd >= 0 else { throw FileError("create \(path)") }
         defer { close(fd) }
         try FileOps.writeAll(fd, bytes)
         if sync { try FileOps.fsync(fd, path) }
@@ -100,7 +102,7 @@ public enum PlainFile {
     /// Copies a regular file to a new name, durably.
     public static func copy(_ from: String, to: String) throws {
         let src = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard src >= 0 else { throw SpoolError("open \(from)") }
+        guard src >= 0 else { throw FileError("open \(from)") }
         defer { close(src) }
         try copy(fd: src, to: to)
     }
@@ -108,14 +110,14 @@ public enum PlainFile {
     /// Copies everything an open file holds (from its start) to a new name, durably.
     public static func copy(fd src: Int32, to: String) throws {
         let dst = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard dst >= 0 else { throw SpoolError("create \(to)") }
+        guard dst >= 0 else { throw FileError("create \(to)") }
         defer { close(dst) }
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         var offset: off_t = 0
         while true {
             let n = buf.withUnsafeMutableBytes { pread(src, $0.baseAddress!, $0.count, offset) }
             if n == 0 { break }
-            guard n > 0 else { throw SpoolError("read for \(to)") }
+            guard n > 0 else { throw FileError("read for \(to)") }
             try FileOps.writeAll(dst, Array(buf.prefix(n)))
             offset += off_t(n)
         }
@@ -127,15 +129,15 @@ public enum PlainFile {
     /// target's directory is fsynced either way.
     public static func move(_ from: String, to: String) throws {
         if rename(from, to) == 0 { return syncDirectory(of: to) }
-        guard errno == EXDEV else { throw SpoolError("move \(from)") }
+        guard errno == EXDEV else { throw FileError("move \(from)") }
         let partial = to + ".partial"
         _ = unlink(partial)
         try copy(from, to: partial)
         guard let a = digest(from), let b = digest(partial), a == b else {
             _ = unlink(partial)
-            throw SpoolError("the copy of \(from) in \(to) does not match the original (left in place)")
+            throw FileError("the copy of \(from) in \(to) does not match the original (left in place)")
         }
-        guard rename(partial, to) == 0 else { _ = unlink(partial); throw SpoolError("move \(partial)") }
+        guard rename(partial, to) == 0 else { _ = unlink(partial); throw FileError("move \(partial)") }
         syncDirectory(of: to)
         _ = unlink(from)
         syncDirectory(of: from)

@@ -4,6 +4,7 @@
 import Logging
 import MathreelCore
 import MathreelSpool
+import MathreelSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -54,7 +54,7 @@ final class Condition: @unchecked Sendable {
 /// Group commit for one directory: a caller needs an fsync that began after its
 /// rename; callers that arrive while one is running share the next one. Under
 /// concurrency this turns many directory fsyncs into a few.
-final class DirectorySync: @unchecked Sendable {
+package final class DirectorySync: @unchecked Sendable {
     private let fd: Int32
     private let what: String
     private let condition = Condition()
@@ -63,9 +63,9 @@ final class DirectorySync: @unchecked Sendable {
     private var running = false
     private var failures: [Int: Int32] = [:]
 
-    init(fd: Int32, what: String) { self.fd = fd; self.what = what }
+    package init(fd: Int32, what: String) { self.fd = fd; self.what = what }
 
-    func sync() throws {
+    package func sync() throws {
         condition.lock()
         defer { condition.unlock() }
         let target = started + 1
@@ -87,7 +87,7 @@ final class DirectorySync: @unchecked Sendable {
             condition.broadcast()
         }
         // A failed fsync fails every caller it was meant to cover (never retried).
-        if let err = failures[target] { throw SpoolError("fsync \(what)", errno: err) }
+        if let err = failures[target] { throw FileError("fsync \(what)", errno: err) }
         if failures.count > 64 { failures = failures.filter { $0.key >= completed - 8 } }
     }
 }

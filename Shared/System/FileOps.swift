@@ -1,5 +1,5 @@
-// FileOps: the raw POSIX calls behind the spool, each checked and named in its
-// error. Nothing outside Shared/Spool calls these; daemons use the spool verbs.
+// FileOps: the raw POSIX calls behind the spool and the plain-file helpers, each
+// checked and named in its error. Daemons use the spool verbs and PlainFile, not these.
 import CMathreel
 import MathreelCore
 #if canImport(Glibc)
@@ -37,14 +37,14 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
         let id = String(s.dropLast(5))
         return JobID.isValid(id) ? id : nil
     }
-    func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+    package func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
         try (bytes + [0]).withUnsafeBufferPointer { buf in
             try buf.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
         }
     }
 }
 
-public struct SpoolError: Error, CustomStringConvertible, Sendable {
+public struct FileError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let errno: Int32
     public init(_ operation: String, errno e: Int32 = Glibc.errno) { self.operation = operation; self.errno = e }
@@ -54,7 +54,7 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable {
 /// What lstat says a directory entry is.
 public enum EntryKind: Sendable, Equatable {
     case regular, directory, symlink, fifo, socket, device, missing
-    init(mode: mode_t) {
+    package init(mode: mode_t) {
         switch mode & S_IFMT {
         case S_IFREG: self = .regular
         case S_IFDIR: self = .directory
@@ -83,7 +83,7 @@ public struct EntryInfo: Sendable {
     public let mtime: Double
     public let inode: UInt64
     public let links: UInt64
-    init(_ st: stat) {
+    package init(_ st: stat) {
         kind = EntryKind(mode: st.st_mode)
         size = Int64(st.st_size)
         mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
@@ -92,45 +92,45 @@ public struct EntryInfo: Sendable {
     }
 }
 
-enum FileOps {
-    static func lstat(_ dirfd: Int32, _ name: FileName) -> EntryInfo? {
+package enum FileOps {
+    package static func lstat(_ dirfd: Int32, _ name: FileName) -> EntryInfo? {
         var st = stat()
         let rc = name.withCString { fstatat(dirfd, $0, &st, AT_SYMLINK_NOFOLLOW) }
         return rc == 0 ? EntryInfo(st) : nil
     }
 
-    static func fstat(_ fd: Int32) -> EntryInfo? {
+    package static func fstat(_ fd: Int32) -> EntryInfo? {
         var st = stat()
         return Glibc.fstat(fd, &st) == 0 ? EntryInfo(st) : nil
     }
 
     /// Opens an entry for reading without following a link or blocking on a FIFO.
-    static func openForReading(_ dirfd: Int32, _ name: FileName) -> Int32 {
+    package static func openForReading(_ dirfd: Int32, _ name: FileName) -> Int32 {
         name.withCString { openat(dirfd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
     }
 
-    static func openDirectory(_ path: String) throws -> Int32 {
+    package static func openDirectory(_ path: String) throws -> Int32 {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw SpoolError("open directory \(path)") }
+        if fd < 0 { throw FileError("open directory \(path)") }
         return fd
     }
 
-    static func fsync(_ fd: Int32, _ what: @autoclosure () -> String) throws {
+    package static func fsync(_ fd: Int32, _ what: @autoclosure () -> String) throws {
         // A failed fsync is never retried: the kernel may have dropped the dirty pages.
-        if Glibc.fsync(fd) != 0 { throw SpoolError("fsync \(what())") }
+        if Glibc.fsync(fd) != 0 { throw FileError("fsync \(what())") }
     }
 
-    static func tryLock(_ fd: Int32) -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
+    package static func tryLock(_ fd: Int32) -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
 
     /// Reads at most `limit` bytes from the start of the file.
-    static func readAll(_ fd: Int32, limit: Int) throws -> [UInt8] {
+    package static func readAll(_ fd: Int32, limit: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)
         var got = 0
         while got < limit {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, limit - got, off_t(got)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SpoolError("read")
+                throw FileError("read")
             }
             if n == 0 { break }
             got += n
@@ -139,13 +139,13 @@ enum FileOps {
         return out
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SpoolError("write")
+                throw FileError("write")
             }
             off += n
         }
@@ -153,9 +153,9 @@ enum FileOps {
 
     /// Creates a new file exclusively, writes it, sets its mtime if asked, fsyncs it.
     /// Returns the open descriptor (the caller locks or closes it).
-    static func createDurable(_ dirfd: Int32, _ name: FileName, _ bytes: [UInt8], mtime: Double? = nil) throws -> Int32 {
+    package static func createDurable(_ dirfd: Int32, _ name: FileName, _ bytes: [UInt8], mtime: Double? = nil) throws -> Int32 {
         let fd = name.withCString { openat(dirfd, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
-        if fd < 0 { throw SpoolError("create \(name)") }
+        if fd < 0 { throw FileError("create \(name)") }
         do {
             try writeAll(fd, bytes)
             try setTimes(fd, mtime, what: name.description)
@@ -169,14 +169,14 @@ enum FileOps {
     }
 
     /// Rewrites an open file from the start: truncate, write, due time, fsync.
-    static func rewriteDurable(_ fd: Int32, _ bytes: [UInt8], mtime: Double?, what: String) throws {
-        if ftruncate(fd, 0) != 0 { throw SpoolError("truncate \(what)") }
+    package static func rewriteDurable(_ fd: Int32, _ bytes: [UInt8], mtime: Double?, what: String) throws {
+        if ftruncate(fd, 0) != 0 { throw FileError("truncate \(what)") }
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + off, bytes.count - off, off_t(off)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SpoolError("write \(what)")
+                throw FileError("write \(what)")
             }
             off += n
         }
@@ -184,43 +184,43 @@ enum FileOps {
         try fsync(fd, what)
     }
 
-    static func setTimes(_ fd: Int32, _ mtime: Double?, what: String) throws {
+    package static func setTimes(_ fd: Int32, _ mtime: Double?, what: String) throws {
         guard let mtime else { return }
         let due = timespec(tv_sec: Int(mtime.rounded(.down)), tv_nsec: Int((mtime - mtime.rounded(.down)) * 1e9))
         var times = [due, due]
-        if futimens(fd, &times) != 0 { throw SpoolError("set due time on \(what)") }
+        if futimens(fd, &times) != 0 { throw FileError("set due time on \(what)") }
     }
 
     /// Swaps two names atomically; false when the filesystem cannot (EINVAL).
-    static func renameExchange(_ aDir: Int32, _ a: FileName, _ bDir: Int32, _ b: FileName) throws -> Bool {
+    package static func renameExchange(_ aDir: Int32, _ a: FileName, _ bDir: Int32, _ b: FileName) throws -> Bool {
         let rc = a.withCString { x in b.withCString { y in mr_rename_exchange(aDir, x, bDir, y) } }
         if rc == 0 { return true }
         if errno == EINVAL || errno == ENOSYS { return false }
-        throw SpoolError("exchange \(a) with \(b)")
+        throw FileError("exchange \(a) with \(b)")
     }
 
     /// rename without replacing: false when the target exists (EEXIST).
-    static func renameNoReplace(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: FileName) throws -> Bool {
+    package static func renameNoReplace(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: FileName) throws -> Bool {
         let rc = from.withCString { f in to.withCString { t in mr_rename_noreplace(fromDir, f, toDir, t) } }
         if rc == 0 { return true }
         if errno == EEXIST { return false }
-        throw SpoolError("rename \(from) to \(to)")
+        throw FileError("rename \(from) to \(to)")
     }
 
     /// rename over an existing name: only for replacing a claimed file's content.
-    static func renameReplacing(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: FileName) throws {
+    package static func renameReplacing(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: FileName) throws {
         let rc = from.withCString { f in to.withCString { t in renameat(fromDir, f, toDir, t) } }
-        if rc != 0 { throw SpoolError("rename \(from) over \(to)") }
+        if rc != 0 { throw FileError("rename \(from) over \(to)") }
     }
 
-    static func unlink(_ dirfd: Int32, _ name: FileName, directory: Bool = false) -> Bool {
+    package static func unlink(_ dirfd: Int32, _ name: FileName, directory: Bool = false) -> Bool {
         name.withCString { unlinkat(dirfd, $0, directory ? AT_REMOVEDIR : 0) } == 0
     }
 
     /// The names in a directory, skipping "." and "..".
-    static func list(_ dirfd: Int32) throws -> [FileName] {
+    package static func list(_ dirfd: Int32) throws -> [FileName] {
         let dup = Glibc.dup(dirfd)
-        guard dup >= 0, let dir = fdopendir(dup) else { throw SpoolError("list directory") }
+        guard dup >= 0, let dir = fdopendir(dup) else { throw FileError("list directory") }
         defer { closedir(dir) }
         rewinddir(dir)
         var out: [FileName] = []
@@ -237,7 +237,7 @@ enum FileOps {
     }
 
     /// Removes a file or a whole directory tree below dirfd without following any link.
-    static func removeTree(_ dirfd: Int32, _ name: FileName) -> Bool {
+    package static func removeTree(_ dirfd: Int32, _ name: FileName) -> Bool {
         guard let info = lstat(dirfd, name) else { return true }
         if info.kind != .directory { return unlink(dirfd, name) }
         let fd = name.withCString { openat(dirfd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }

@@ -98,3 +98,28 @@ import TestSupport
         #expect(m.text.contains("24 hours"))
     }
 }
+
+@Suite struct PageTemplateTests {
+    @Test func valuesAreEscapedSectionsFollowTheirValueAndRawIsRaw() {
+        let t = Template(Array("<p>{{a}}</p>{{#b}}<i>{{b}}</i>{{/b}}{{#c}}<b>never</b>{{/c}}{{{raw}}}{{missing}}".utf8))
+        #expect(t.render(["a": "<script>&\"'", "b": "yes", "c": nil, "raw": "<em>x</em>"])
+                == "<p>&lt;script&gt;&amp;&quot;&#39;</p><i>yes</i><em>x</em>")
+        #expect(Template(Array("an {{unclosed".utf8)).render([:]) == "an {{unclosed", "a stray brace is kept, not a crash")
+    }
+
+    @Test func theWatchPageShowsWhatTheLinkHasAndNothingUnfilled() {
+        var link = Link(jobID: JobID.make(), video: "v.mp4", captions: nil, poster: "p.jpg", contentType: "video/mp4", bytes: 2_500_000,
+                        problem: "Solve <b>x</b> + 1 = 2", answer: nil, expiresAt: 0)
+        let page = Pages.watch(link, base: "/v/tok", ready: 86_400)
+        #expect(page.contains("poster=\"/v/tok/poster.jpg\"") && !page.contains("<track") && !page.contains("class=\"answer\""))
+        #expect(page.contains("Solve &lt;b&gt;x&lt;/b&gt; + 1 = 2") && page.contains("Download the video (2.5 MB)") && page.contains("after 24 hours"))
+        #expect(!page.contains("{{") && !page.contains("}}") && page.hasPrefix("<!doctype html>") && page.contains("<title>Your math video</title>"))
+        link.captions = "c.vtt"
+        link.answer = "x = 1"
+        let full = Pages.watch(link, base: "/v/tok", ready: 86_400)
+        #expect(full.contains("<track kind=\"captions\" src=\"/v/tok/captions.vtt\"") && full.contains("<strong>Answer:</strong> x = 1"))
+        for other in [Pages.gone(expired: true), Pages.gone(expired: false), Pages.notFound, Pages.broken] {
+            #expect(!other.contains("{{") && other.contains("<h1>"))
+        }
+    }
+}

@@ -39,18 +39,11 @@ final class IngestDaemon: @unchecked Sendable {
 
     /// Starts the daemon and waits for its "ready" line (it has watched and scanned incoming/).
     func start(environment extra: [String: String] = [:]) async throws {
-        var env = ProcessInfo.processInfo.environment
-        for key in env.keys where key.hasPrefix("MATHREEL_") { env[key] = nil }
-        env["MATHREEL_INGEST_ADDR"] = "127.0.0.1:\(port)"
-        env.merge(extra) { $1 }
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        defer { close(fd) }
         let before = readyLines()
-        let child = try ChildProcess(path: Binaries.path("mathreel-ingest"),
-                                     arguments: ["--spool", dir.spool, "--state", dir.state],
-                                     environment: env, stdout: fd, stderr: fd, newSession: true)
+        let daemon = try StartedDaemon.start("mathreel-ingest", dir, ["MATHREEL_INGEST_ADDR": "127.0.0.1:\(port)"].merging(extra) { $1 }, log: "ingest.log")
+        let child = daemon.child
         self.child = child
-        _ = await waitUntil(timeout: 20) { readyLines() > before || child.termination != nil }
+        _ = await daemon.waitReady(after: before)
         if let t = child.termination { throw HarnessError(description: "mathreel-ingest stopped at start (\(t)): \(log)") }
         guard readyLines() > before else { throw HarnessError(description: "mathreel-ingest never said ready: \(log)") }
     }

@@ -21,7 +21,7 @@ import Glibc
         let binary = dir.path + "/mathreel-ingest"
         try FileManager.default.copyItem(atPath: Binaries.path("mathreel-ingest"), toPath: binary)
         chmod(binary, 0o755)
-        var program = [binary, "--spool", dir.spool, "--state", dir.state]
+        var wrapper: [String] = []
         let nobody: uid_t = 65534
         try FileManager.default.createDirectory(atPath: dir.state, withIntermediateDirectories: true)
         if geteuid() == 0 {
@@ -29,20 +29,15 @@ import Glibc
             for path in try [dir.spool, dir.state] + FileManager.default.subpathsOfDirectory(atPath: dir.spool).map({ dir.spool + "/" + $0 }) {
                 chown(path, nobody, nobody)
             }
-            program = ["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"] + program
+            wrapper = ["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups", "--"]
         }
         let secret = spool.path(.incoming) + "/private.json"
         try Data(#"{"problem": "Solve x^2 - 1 = 0 for x"}"#.utf8).write(to: URL(fileURLWithPath: secret))
         chmod(secret, 0o600)
         if geteuid() != 0 { chmod(secret, 0o000) }
 
-        let log = dir.path + "/ingest.log"
-        let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        defer { close(fd) }
-        var env = ProcessInfo.processInfo.environment
-        for key in env.keys where key.hasPrefix("MATHREEL_") { env[key] = nil }
-        env["MATHREEL_INGEST_ADDR"] = "127.0.0.1:\(freePort())"
-        let child = try ChildProcess(path: program[0], arguments: Array(program.dropFirst()), environment: env, stdout: fd, stderr: fd, newSession: true)
+        let daemon = try StartedDaemon.start(binary, dir, ["MATHREEL_INGEST_ADDR": "127.0.0.1:\(freePort())"], wrapper: wrapper, log: "ingest.log")
+        let log = daemon.logPath, child = daemon.child
         defer { child.signalGroup(SIGKILL) }
 
         let reasons = { ((try? FileManager.default.contentsOfDirectory(atPath: spool.path(.quarantine))) ?? []).filter { $0.hasSuffix(".reason") } }

@@ -385,15 +385,10 @@ final class RunningJanitor {
     let logPath: String
 
     init(_ f: Fixture, env: [String: String] = [:]) throws {
-        logPath = f.dir.path + "/janitor.log"
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        defer { close(fd) }
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { environment[key] = nil }
-        environment.merge(["MATHREEL_JANITOR_INTERVAL_S": "3600", "MATHREEL_MIN_FREE_BYTES": "0"].merging(env) { $1 }) { $1 }
-        child = try ChildProcess(path: Binaries.path("mathreel-janitor"),
-                                 arguments: ["--spool", f.dir.spool, "--state", f.dir.state],
-                                 environment: environment, stdout: fd, stderr: fd, newSession: true)
+        let daemon = try StartedDaemon.start("mathreel-janitor", f.dir, ["MATHREEL_JANITOR_INTERVAL_S": "3600", "MATHREEL_MIN_FREE_BYTES": "0"].merging(env) { $1 },
+                                             log: "janitor.log")
+        logPath = daemon.logPath
+        child = daemon.child
     }
 
     deinit { if child.termination == nil { child.signalGroup(SIGKILL) } }

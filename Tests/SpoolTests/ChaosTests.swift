@@ -24,10 +24,7 @@ func census(_ spool: Spool) throws -> [String: [Place]] {
 }
 
 func startWorker(_ dir: TempDir, _ args: [String] = []) throws -> ChildProcess {
-    let log = open(dir.path + "/worker.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-    defer { close(log) }
-    return try ChildProcess(path: Binaries.path("mathreel-testworker"), arguments: ["--spool", dir.spool] + args,
-                            environment: ProcessInfo.processInfo.environment, stdout: log, stderr: log, newSession: true)
+    try StartedDaemon.start("mathreel-testworker", dir, arguments: args, log: "worker.log").child
 }
 
 /// Waits until the worker log holds more "ready" lines than `before` (a daemon says

@@ -48,15 +48,8 @@ final class NotifySocket: @unchecked Sendable {
     func daemonSaysReadyPingsTheWatchdogAndSaysStopping(_ daemon: String) async throws {
         let dir = TempDir()
         let socket = try NotifySocket(path: dir.path + "/notify.sock")
-        var env = ProcessInfo.processInfo.environment
-        env["NOTIFY_SOCKET"] = socket.path
-        env["WATCHDOG_USEC"] = "400000"
-        env["MATHREEL_LOG_LEVEL"] = "error"
         // Its output goes to a file, never to the test runner's own pipe.
-        let log = open(dir.path + "/daemon.log", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        defer { close(log) }
-        let child = try ChildProcess(path: Binaries.path(daemon), arguments: ["--spool", dir.spool, "--state", dir.state],
-                                     environment: env, stdout: log, stderr: log, newSession: true)
+        let child = try StartedDaemon.start(daemon, dir, ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000", "MATHREEL_LOG_LEVEL": "error"]).child
         var got: [String] = []
         let ready = await waitUntil(timeout: 20) {
             got += socket.drain()

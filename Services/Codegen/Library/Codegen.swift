@@ -234,9 +234,12 @@ public struct Codegen: Sendable {
         loop.backoff = Backoff(maxTries: 6, base: 30, cap: 600)
         return loop
     }
+}
 
+/// The `mathreel-codegen` daemon: the solver warmed, the docs index in the background, the stage's loop.
+public enum CodegenDaemon {
     /// The `mathreel-codegen` daemon.
-    public static func runDaemon(config: Config) async throws {
+    public static func run(config: Config) async throws {
         let logger = Logger(label: "codegen")
         let spool = try Spool(root: config.spool)
         _ = PlainDirectory.makeIfMissing(config.state)

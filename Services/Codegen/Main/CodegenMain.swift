@@ -11,6 +11,6 @@ struct CodegenMain: AsyncParsableCommand {
 
     func run() async throws {
         Daemon.prepare(name: "codegen")
-        try await Codegen.runDaemon(config: try options.config())
+        try await CodegenDaemon.run(config: try options.config())
     }
 }

@@ -13,13 +13,10 @@ import NIOCore
 import NIOPosix
 
 public enum DeliverDaemon {
-    /// Swift tasks run on NIO's event loops instead of a pool of their own: a video
-    /// body's buffers then reach the socket without a thread hop each.
-    public static func runTasksOnEventLoops() {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
-
     public static func run(config: Config) async throws {
+        // Swift tasks run on NIO's event loops instead of a pool of their own: a video
+        // body's buffers then reach the socket without a thread hop each.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let logger = Logger(label: "deliver")
         let spool = try Spool(root: config.spool)
         guard PlainDirectory.makeIfMissing(config.videosPath) else {

@@ -12,7 +12,6 @@ struct DeliverMain: AsyncParsableCommand {
 
     func run() async throws {
         Daemon.prepare(name: "deliver")
-        DeliverDaemon.runTasksOnEventLoops()
         try await DeliverDaemon.run(config: try options.config())
     }
 }

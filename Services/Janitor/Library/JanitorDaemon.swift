@@ -54,9 +54,9 @@ struct SweepService: Service {
     }
 }
 
-extension Janitor {
+public enum JanitorDaemon {
     /// The `mathreel-janitor` daemon, until SIGTERM or SIGINT.
-    public static func runDaemon(config: Config) async throws {
+    public static func run(config: Config) async throws {
         let logger = Logger(label: "janitor")
         let spool = try Spool(root: config.spool)
         let janitor = Janitor(spool: spool, config: config, logger: logger)

@@ -13,6 +13,6 @@ struct JanitorMain: AsyncParsableCommand {
 
     func run() async throws {
         Daemon.prepare(name: "janitor")
-        try await Janitor.runDaemon(config: try options.config())
+        try await JanitorDaemon.run(config: try options.config())
     }
 }

@@ -11,6 +11,6 @@ struct RenderMain: AsyncParsableCommand {
 
     func run() async throws {
         Daemon.prepare(name: "render")
-        try await Renderer.runDaemon(config: try options.config())
+        try await RenderDaemon.run(config: try options.config())
     }
 }

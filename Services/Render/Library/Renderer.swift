@@ -230,25 +230,6 @@ public struct Renderer: Sendable {
             try await self.step(claim)
         }
     }
-
-    /// The `mathreel-render` daemon.
-    public static func runDaemon(config: Config) async throws {
-        let logger = Logger(label: "render")
-        let spool = try Spool(root: config.spool)
-        let renderer = Renderer(spool: spool, config: config, logger: logger)
-        // Untrusted code never runs as root or past its limits: a sandbox that cannot hold is no daemon.
-        if let refusal = renderer.sandbox.refusal {
-            logger.critical("refusing to start: \(refusal)")
-            throw ChildError(description: refusal)
-        }
-        _ = PlainDirectory.makeIfMissing(config.state)
-        await renderer.pool.fill()
-        let checker = renderer.checker
-        Task { await checker.prime() }
-        // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
-        try await Daemon.serve([renderer.loop()], name: "render", logger: logger)
-        await renderer.pool.shutdown()
-    }
 }
 
 /// ffprobe's view of a finished video.
@@ -267,5 +248,27 @@ public struct Probe: Sendable {
         width = v["width"]?.intValue ?? 0
         height = v["height"]?.intValue ?? 0
         fps = rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0
+    }
+}
+
+/// The `mathreel-render` daemon: the sandbox proven, runners warmed, the stage's loop.
+public enum RenderDaemon {
+    /// The `mathreel-render` daemon.
+    public static func run(config: Config) async throws {
+        let logger = Logger(label: "render")
+        let spool = try Spool(root: config.spool)
+        let renderer = Renderer(spool: spool, config: config, logger: logger)
+        // Untrusted code never runs as root or past its limits: a sandbox that cannot hold is no daemon.
+        if let refusal = renderer.sandbox.refusal {
+            logger.critical("refusing to start: \(refusal)")
+            throw ChildError(description: refusal)
+        }
+        _ = PlainDirectory.makeIfMissing(config.state)
+        await renderer.pool.fill()
+        let checker = renderer.checker
+        Task { await checker.prime() }
+        // Waiting runners die with the daemon anyway (--die-with-parent); this is the tidy way.
+        try await Daemon.serve([renderer.loop()], name: "render", logger: logger)
+        await renderer.pool.shutdown()
     }
 }

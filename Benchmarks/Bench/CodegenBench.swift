@@ -1,7 +1,7 @@
 // The offline solver's figures for `make bench`: problems of every family sent
 // through a running mathreel-codegen with no provider configured (a fresh
 // install), the time from claim to code, and the share answered correctly as
-// judged by Services/Codegen/Python/check_solver.py's own, independent checks.
+// judged by Tests/Solver/check_solver.py's own, independent checks.
 import Foundation
 import MathreelCore
 import MathreelDaemon
@@ -14,7 +14,7 @@ import Glibc
 func runCodegenBench(binDir: String, python: String) async throws {
     print("Offline solver: problems through codegen/ until render/ (no provider configured)")
     guard FileManager.default.isExecutableFile(atPath: binDir + "/mathreel-codegen") else { print("  mathreel-codegen: not built"); return }
-    let judge = "Services/Codegen/Python/check_solver.py"
+    let judge = "Tests/Solver/check_solver.py"
     let list = try await pythonJSON(python, [judge, "--list"])
     guard case .array(let cases)? = list else { print("  could not read the problem set from \(judge)"); return }
     // A job's problem has 10 to 5,000 characters (docs/PROTOCOL.md): shorter ones never reach codegen.

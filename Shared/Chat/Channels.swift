@@ -1,5 +1,5 @@
 // Channels (shared by deliver and ingest): what a person is told on Telegram and WhatsApp, in each platform's
-// wire format (wire-formats §1.5, §1.6, §2.4), and how each platform's answer
+// wire format (core.telegram.org/bots/api#sendmessage, #sendvideo; developers.facebook.com/docs/whatsapp/cloud-api/reference/messages), and how each platform's answer
 // is read: sent, try later (429 and `retry_after`, 5xx, no connection) or failed.
 import MathreelCore
 import MathreelHTTP
@@ -152,7 +152,7 @@ public struct Channels: Sendable {
         return (.failed("WhatsApp refused the message: \(said)"), o)
     }
 
-    /// Rate limits and temporary errors (wire-formats §2.6).
+    /// Rate limits and temporary errors (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
     public static let whatsappRetryable: Set<Int> = [1, 2, 4, 80007, 130429, 131000, 131016, 131056]
 
     // MARK: Words

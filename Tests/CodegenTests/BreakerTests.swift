@@ -2,6 +2,7 @@
 // known resets kept across a restart.
 @testable import CodegenService
 import Foundation
+import MathreelProviders
 import Testing
 import TestSupport
 

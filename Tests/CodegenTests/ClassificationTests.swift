@@ -1,9 +1,10 @@
 // Every provider's failure on the wire, classified as the chain needs it
-// (wire-formats §3-7): quota vs rate limit, our bug vs theirs, when to come back.
+// (each provider's documented errors: console.groq.com/docs/errors and /rate-limits, developers.cloudflare.com/workers-ai/platform/errors, huggingface.co/docs/inference-providers, ollama's docs/api.md): quota vs rate limit, our bug vs theirs, when to come back.
 @testable import CodegenService
 import Foundation
 import MathreelCore
 import MathreelHTTP
+@testable import MathreelProviders
 import Testing
 
 @Suite struct ClassificationTests {

@@ -1,5 +1,6 @@
 // Taking the code out of a model's reply, whatever it wraps it in.
 @testable import CodegenService
+import MathreelProviders
 import Testing
 
 @Suite struct ExtractionTests {

@@ -1,17 +1,18 @@
-// The offline solver: its own checker (124 problems over the 17 families, each
+// The offline solver: its own checker (126 problems over the 17 families, each
 // answer against a value computed independently, hostile input, the scenes'
 // safety) run as part of the suite, and the daemon's client for it: answers,
 // refusals, and a worker that dies or hangs replaced.
 @testable import CodegenService
 import Foundation
 import MathreelCore
+import MathreelSolver
 import Testing
 import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let checkSolverScript = repoRoot + "/Services/Codegen/Python/check_solver.py"
+let checkSolverScript = repoRoot + "/Tests/Solver/check_solver.py"
 
 @Suite struct OfflineSolverTests {
     @Test(.timeLimit(.minutes(3)))
@@ -26,6 +27,33 @@ let checkSolverScript = repoRoot + "/Services/Codegen/Python/check_solver.py"
         var perFamily: [String: Int] = [:]
         for c in cases { perFamily[c.objectValue?["family"]?.stringValue ?? "", default: 0] += 1 }
         #expect(perFamily.count == 17 && perFamily.values.allSatisfy { $0 >= 5 }, "\(perFamily)")
+    }
+
+    @Test func theDaemonEmbedsEveryModuleOfTheSolverPackageAndNoOther() throws {
+        let dir = repoRoot + "/Shared/Solver/solver"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".py") }
+        let expected = Set(files.map { $0 == "__init__.py" ? "solver" : "solver." + $0.dropLast(3) })
+        #expect(Set(OfflineSolver.modules.map(\.name)) == expected, "a module of solver/ the daemon would not have, or one it names that is gone")
+        for (name, source) in OfflineSolver.modules {
+            let file = name == "solver" ? "__init__.py" : name.dropFirst("solver.".count) + ".py"
+            #expect(FileManager.default.contents(atPath: dir + "/" + file).map(Array.init) == source, "\(name) is embedded as it is on disk")
+        }
+    }
+
+    /// The daemon's one script (the modules in memory) answers as the package does from disk.
+    @Test(.timeLimit(.minutes(1)))
+    func theEmbeddedScriptAnswersAsThePackageOnDisk() async throws {
+        let problems = ["Solve x^2 - 5x + 6 = 0", "Differentiate x^3 sin(x)", "Find the determinant of [[1, 2], [3, 4]]", "What is 1/2 + 3/4?"]
+        let input = problems.map { String(decoding: JSONValue.object(["problem": .string($0)]).serialized(pretty: false), as: UTF8.self)
+            .trimmingCharacters(in: .newlines) + "\n" }.joined()
+        let disk = try await runCommand(manimPython, ["-I", "-B", repoRoot + "/Shared/Solver/solver_main.py"], input: input, timeout: 50)
+        let dir = TempDir()
+        let script = dir.path + "/solver-embedded.py"
+        try Data(OfflineSolver.embeddedSource).write(to: URL(fileURLWithPath: script))
+        let embedded = try await runCommand(manimPython, ["-I", "-B", script], input: input, timeout: 50)
+        #expect(disk.status.succeeded && embedded.status.succeeded, "\(disk.stderr.suffix(1500))\n\(embedded.stderr.suffix(1500))")
+        #expect(disk.stdout.split(separator: "\n").count == problems.count + 1, "a ready line, then one reply each")
+        #expect(embedded.stdout == disk.stdout)
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -4,6 +4,7 @@
 import Foundation
 import MathreelCore
 import MathreelHTTP
+import MathreelProviders
 import Testing
 import TestSupport
 

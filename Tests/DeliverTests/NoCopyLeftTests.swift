@@ -38,7 +38,9 @@ struct Pipeline {
     static func start(_ extra: [String: String] = [:]) async throws -> Pipeline {
         let dir = TempDir()
         let port = freePort()
-        let settings = ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": "offline", "MATHREEL_ACCESS_SETTLE_S": "3",
+        // A render past its clock fails with a message well inside a test's wait for ready/
+        // (a stalled job is then told apart from a slow one by the daemons' move lines).
+        let settings = ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": "offline", "MATHREEL_ACCESS_SETTLE_S": "3", "MATHREEL_RENDER_TIMEOUT_S": "150",
                         "MATHREEL_INGEST_ADDR": "127.0.0.1:\(port)", "TELEGRAM_SECRET_TOKEN": secret].merging(extra) { $1 }
         var daemons: [StartedDaemon] = []
         for name in ["mathreel-ingest", "mathreel-render", "mathreel-janitor"] {

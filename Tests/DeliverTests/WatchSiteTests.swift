@@ -88,7 +88,7 @@ import TestSupport
         #expect(download.headers["content-disposition"]?.hasPrefix("attachment;") == true)
         #expect(download.body == video)
         // Access is complete when the job reaches done/; the janitor deletes the file at once.
-        #expect(await waitUntil(timeout: 10, interval: 0.005) { spool.locate(id) == .done })
+        #expect(await waitUntil(timeout: 10, interval: 0.005) { spool.locate(id) == .done }, "in \(spool.locate(id)?.path ?? "no place")\n\(delivery.daemon.log)")
         let gone = await waitUntil(timeout: 1, interval: 0.005) { !FileManager.default.fileExists(atPath: stored) }
         #expect(gone, "the video was still on disk a second after access completed\n\(janitor.log)")
         let done = try Job.decode(try #require(spool.peek(.done, FileName(id + ".json"))))

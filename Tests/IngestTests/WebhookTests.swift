@@ -1,5 +1,5 @@
 // Ingest's web side with real requests to the running daemon: Telegram updates
-// in the shapes of wire-formats §1.3 (secret, replays, commands, photos, groups,
+// in the shapes of the Bot API's webhook deliveries (core.telegram.org/bots/api#setwebhook, #update) (secret, replays, commands, photos, groups,
 // emoji and right-to-left text, a 5,001-character problem), WhatsApp with Meta's
 // signature test vector, and the acknowledgement arriving at a fake Telegram.
 import Foundation

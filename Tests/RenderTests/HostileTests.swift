@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import MathreelCore
+import MathreelSandbox
 import MathreelSpool
 import RenderService
 import Testing

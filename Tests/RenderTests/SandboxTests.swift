@@ -7,6 +7,7 @@
 import Foundation
 import MathreelCore
 import MathreelDaemon
+import MathreelSandbox
 import MathreelSpool
 import MathreelSystem
 import RenderService

@@ -1,5 +1,5 @@
 // Fake Telegram Bot API and WhatsApp Cloud API servers on loopback, answering in
-// each platform's wire format (reference wire-formats §1, §2, §8), with faults a
+// each platform's wire format (core.telegram.org/bots/api; developers.facebook.com/docs/whatsapp/cloud-api, its webhooks and messages), with faults a
 // test can queue: rate limits with their waits, server errors, refusals.
 import Foundation
 import MathreelCore

@@ -107,10 +107,12 @@ public struct CommandResult: Sendable {
 /// Runs a program to completion and collects its output (files, not pipes, so
 /// nothing can block on a full pipe).
 public func runCommand(_ path: String, _ args: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-                       timeout: Double = 120) async throws -> CommandResult {
+                       input: String? = nil, timeout: Double = 120) async throws -> CommandResult {
     let out = try ScratchFile()
     let err = try ScratchFile()
-    let child = try ChildProcess(path: path, arguments: args, environment: environment, stdout: out.fd, stderr: err.fd, newSession: true)
+    let stdin = try input.map { try ScratchFile(contents: Array($0.utf8)) }
+    let child = try ChildProcess(path: path, arguments: args, environment: environment, stdin: stdin?.fd ?? -1, stdout: out.fd, stderr: err.fd,
+                                 newSession: true)
     let (status, timedOut) = await child.wait(orKillAfter: timeout)
     if timedOut { throw ChildError(description: "\(path) \(args) did not finish in \(timeout) s") }
     return CommandResult(status: status, stdout: String(decoding: out.read(limit: 16 << 20), as: UTF8.self),

@@ -49,7 +49,9 @@ final class NotifySocket: @unchecked Sendable {
         let dir = TempDir()
         let socket = try NotifySocket(path: dir.path + "/notify.sock")
         // Its output goes to a file, never to the test runner's own pipe.
-        let child = try StartedDaemon.start(daemon, dir, ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000", "MATHREEL_LOG_LEVEL": "error"]).child
+        // Its own port: the default one may be another test's (ingest would stop, unable to listen).
+        let child = try StartedDaemon.start(daemon, dir, ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000", "MATHREEL_LOG_LEVEL": "error",
+                                                          "MATHREEL_INGEST_ADDR": "127.0.0.1:\(freePort())"]).child
         var got: [String] = []
         let ready = await waitUntil(timeout: 20) {
             got += socket.drain()

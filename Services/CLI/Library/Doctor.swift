@@ -6,9 +6,10 @@ import ArgumentParser
 import Foundation
 import MathreelCore
 import MathreelDaemon
+import MathreelProviders
+import MathreelSandbox
+import MathreelSolver
 import MathreelSpool
-import CodegenService
-import RenderService
 #if canImport(Glibc)
 import Glibc
 #endif

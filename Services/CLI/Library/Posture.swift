@@ -5,7 +5,7 @@
 import Foundation
 import MathreelCore
 import MathreelDaemon
-import RenderService
+import MathreelSandbox
 #if canImport(Glibc)
 import Glibc
 #endif

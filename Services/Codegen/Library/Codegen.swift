@@ -10,6 +10,8 @@ import MathreelCheck
 import MathreelCore
 import MathreelDaemon
 import MathreelHTTP
+import MathreelProviders
+import MathreelSolver
 import MathreelSpool
 import MathreelSystem
 #if canImport(Glibc)

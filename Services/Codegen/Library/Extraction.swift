@@ -1,3 +1,4 @@
+import MathreelProviders
 // Extraction: the Manim code out of a model's reply. Models wrap it in fences,
 // talk around it, think aloud in <think> blocks, or split it over several blocks.
 enum Extraction {

@@ -4,6 +4,7 @@
 // match the problem, the offline solver's verified answer, the previous problem
 // of a follow-up, and the repair request with the failing code and its error.
 import MathreelCore
+import MathreelProviders
 
 public enum Prompt {
     static let system = """

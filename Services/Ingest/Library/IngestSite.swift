@@ -9,6 +9,7 @@ import Logging
 import MathreelChat
 import MathreelCheck
 import MathreelCore
+import MathreelProviders
 import MathreelSessions
 import MathreelSpool
 import MathreelSystem
@@ -309,11 +310,8 @@ public struct IngestSite: Sendable {
         var providers: JSONObject = [:]
         // Only each breaker's state: its reason is a provider's own error text, which can carry
         // account ids and URLs, and /health answers anyone.
-        if let bytes = try? PlainFile.read(intake.config.state + "/breakers.json"), case .object(let b)? = try? JSONValue.parse(bytes) {
-            for (name, value) in b {
-                guard let o = value.objectValue else { continue }
-                providers[name] = .object(["state": o["state"] ?? .null, "open_until": o["open_until"] ?? .null])
-            }
+        for (name, b) in Breakers.read(file: intake.config.state + "/breakers.json") {
+            providers[name.rawValue] = .object(["state": .string(b.state.rawValue), "open_until": b.openUntil.map { .string(Timestamp.string($0)) } ?? .null])
         }
         let body: JSONObject = [
             "status": .string(disk == nil ? "ok" : "degraded"), "version": .string(MathreelVersion.string),

@@ -1,4 +1,4 @@
-// Webhooks: Telegram and WhatsApp deliveries (wire-formats §1.3, §2.1-2.3).
+// Webhooks: Telegram and WhatsApp deliveries (core.telegram.org/bots/api#setwebhook; developers.facebook.com/docs/graph-api/webhooks/getting-started for the handshake and X-Hub-Signature-256).
 // Each is authenticated first (Telegram's secret header, WhatsApp's HMAC over the
 // raw body, both compared in constant time), answered 200 once any job it makes
 // is durable, and never answered with an error that would make the platform

@@ -6,6 +6,7 @@ import Logging
 import MathreelCheck
 import MathreelCore
 import MathreelDaemon
+import MathreelSandbox
 import MathreelSpool
 import MathreelSystem
 #if canImport(Glibc)

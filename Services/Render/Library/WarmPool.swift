@@ -6,6 +6,7 @@
 // runner that cannot start (a task limit) throws from `take`, so that one job is
 // tried again later; filling just stops until the next render ends.
 import MathreelCore
+import MathreelSandbox
 import MathreelSpool
 #if canImport(Glibc)
 import Glibc

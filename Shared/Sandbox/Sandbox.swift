@@ -17,7 +17,6 @@
 import CMathreel
 import MathreelCore
 import MathreelDaemon
-import MathreelSpool
 import MathreelSystem
 import Synchronization
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 // ProviderFailure: every way a provider call can fail, classified once from the
-// status, the body and the rate-limit headers (wire-formats §7.1). The chain
+// status, the body and the rate-limit headers (each provider's documented errors and rate-limit headers, e.g. console.groq.com/docs/rate-limits). The chain
 // decides from the kind: fail over or not, and what the breaker does.
 import MathreelCore
 import MathreelHTTP

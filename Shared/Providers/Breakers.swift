@@ -2,7 +2,6 @@
 // trial call), kept in <state>/breakers.json so a restart does not spend a call
 // on a quota known to be used up, and so /health can report them.
 import MathreelCore
-import MathreelSpool
 import MathreelSystem
 
 public struct Breaker: Sendable, Equatable {
@@ -50,9 +49,16 @@ public actor Breakers {
 
     public init(file: String?, now: @escaping @Sendable () -> Date = { Date() }) {
         self.file = file; self.now = now
-        if let file, case .object(let o)? = try? JSONValue.parse(PlainFile.tail(file, limit: 1 << 20)) {
-            for (key, value) in o { if let name = ProviderName(rawValue: key), let b = value.objectValue { breakers[name] = Breaker(json: b) } }
-        }
+        if let file { breakers = Breakers.read(file: file) }
+    }
+
+    /// The breakers as the file holds them (codegen writes it; ingest's /health reads it);
+    /// a missing or damaged file reads as every breaker closed.
+    public static func read(file: String) -> [ProviderName: Breaker] {
+        guard case .object(let o)? = try? JSONValue.parse(PlainFile.tail(file, limit: 1 << 20)) else { return [:] }
+        var out: [ProviderName: Breaker] = [:]
+        for (key, value) in o { if let name = ProviderName(rawValue: key), let b = value.objectValue { out[name] = Breaker(json: b) } }
+        return out
     }
 
     public func state(_ name: ProviderName) -> Breaker { breakers[name] ?? Breaker() }

@@ -1,12 +1,14 @@
-"""Checks solver.py the way the daemon drives it: a subprocess speaking JSON lines.
+"""Checks the offline solver (the `solver` package in Services/Codegen/Library, run
+through solver_main.py from disk) the way the daemon drives it: a subprocess speaking
+JSON lines.
 
 Every answer is checked against a value this file computes on its own (hand-written
-functions, finite differences, fractions.Fraction, math), never with solver.py's code.
+functions, finite differences, fractions.Fraction, math), never with the solver's code.
 Also: hostile and unrecognisable input, the scene code's static safety, a rough
 leak check, latency (printed), and with --render a real Manim render per family.
 
-    python check_solver.py            # protocol, answers, safety, latency
-    python check_solver.py --render   # also render one scene per family (minutes)
+    python Tests/Solver/check_solver.py            # protocol, answers, safety, latency
+    python Tests/Solver/check_solver.py --render   # also render one scene per family (minutes)
 """
 import ast
 import json
@@ -26,8 +28,8 @@ from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_app
                                         parse_expr, standard_transformations)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOLVER = os.path.join(HERE, "..", "Library", "solver.py")
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+SOLVER = os.path.join(REPO, "Shared", "Solver", "solver_main.py")
 PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 if not os.path.exists(PYTHON):
     PYTHON = sys.executable
@@ -43,7 +45,7 @@ READ.update({"e": sp.E, "i": sp.I, "ln": sp.log, "pi": sp.pi, "sqrt": sp.sqrt, "
 
 
 def read(s):
-    """An expression in solver.py's documented answer format -> SymPy."""
+    """An expression in the solver's documented answer format (solver/__init__.py) -> SymPy."""
     s = s.strip()
     s = re.sub(r"\|([^|]+)\|", r"abs(\1)", s)
     s = s.replace("π", "pi").replace("√", "sqrt").replace("∞", "oo")

@@ -1,4 +1,4 @@
-// OfflineSolver: the built-in solver (solver.py, SymPy) as a warm worker. One
+// OfflineSolver: the built-in solver (the `solver` package, SymPy) as a warm worker. One
 // long-lived Python with SymPy imported answers one JSON line per problem in
 // milliseconds: the family, the answer, and a finished scene whose text all came
 // from SymPy. The person's text reaches it as JSON data, never as source. It runs
@@ -26,7 +26,38 @@ public struct OfflineSolver: Sendable {
         self.timeout = timeout
     }
 
-    public static var embeddedSource: [UInt8] { PackageResources.solver_py }
+    /// The `solver` package's modules as the daemon embeds them: every .py of solver/,
+    /// once (a test holds this list against the directory).
+    public static let modules: [(name: String, source: [UInt8])] = [
+        ("solver", PackageResources.__init___py),
+        ("solver.base", PackageResources.base_py),
+        ("solver.curves", PackageResources.curves_py),
+        ("solver.dispatch", PackageResources.dispatch_py),
+        ("solver.family_algebra", PackageResources.family_algebra_py),
+        ("solver.family_derivatives", PackageResources.family_derivatives_py),
+        ("solver.family_determinants", PackageResources.family_determinants_py),
+        ("solver.family_equations", PackageResources.family_equations_py),
+        ("solver.family_fractions", PackageResources.family_fractions_py),
+        ("solver.family_geometry", PackageResources.family_geometry_py),
+        ("solver.family_integrals", PackageResources.family_integrals_py),
+        ("solver.family_limits", PackageResources.family_limits_py),
+        ("solver.family_plots", PackageResources.family_plots_py),
+        ("solver.family_series", PackageResources.family_series_py),
+        ("solver.family_systems", PackageResources.family_systems_py),
+        ("solver.helpers", PackageResources.helpers_py),
+        ("solver.printing", PackageResources.printing_py),
+        ("solver.scene", PackageResources.scene_py),
+        ("solver.text", PackageResources.text_py),
+        ("solver.worker", PackageResources.worker_py),
+    ]
+
+    /// One script for `python -I -B /dev/fd/3`: the modules as a dict literal (`_SOURCES`,
+    /// served by solver_main.py's in-memory importer: nothing is read from disk), then
+    /// solver_main.py. Our JSON writer's escapes (\" \\ \n \r \t \u00XX) read the same in Python.
+    public static var embeddedSource: [UInt8] {
+        let sources = JSONObject(uniqueKeysWithValues: modules.map { ($0.name, JSONValue.string(String(decoding: $0.source, as: UTF8.self))) })
+        return Array("_SOURCES = ".utf8) + JSONValue.object(sources).serialized(pretty: false) + [10] + PackageResources.solver_main_py
+    }
 
     /// Starts the worker ahead of the first problem (SymPy's import takes about half a second).
     public func warmUp() async { await worker.warmUp() }

@@ -1,0 +1,75 @@
+"""Determinants of 2x2 and 3x3 matrices of numbers."""
+import math
+import re
+
+from .base import MAX_EXPR, Unsupported
+from .helpers import rat, scrub
+from .printing import paren, plain, tex
+from .scene import result, scene
+
+
+def parse_matrix(text):
+    text = re.sub(r"\b[23]\s*(?:x|by|\*)\s*[23]\b", " ", text)
+    text = re.sub(r"\b(with rows|rows|with entries|entries|row)\b", " ", text)
+    text = re.sub(r"(?<=\d)\s+and\s+(?=-?\d)", "; ", text)
+    s = scrub(text, r"\b(determinant|det|of|matrix|the matrix|a matrix|find|compute|calculate|evaluate|"
+                    r"what is|is|[a-z]\s*=)\b", r"\b[a-z]\s*=")
+    if len(s) > MAX_EXPR:
+        raise Unsupported("That matrix is too long for me.")
+    if re.search(r"[^0-9\s,;.\-+/\[\]()|]", s):
+        raise Unsupported("Write the matrix with numbers only, e.g. \"determinant of [[1,2],[3,4]]\" or "
+                          "\"det 1 2; 3 4\".")
+    s = s.strip().strip("|")
+    inner = re.findall(r"[\[(]([^\[\]()]*)[\])]", s)
+    if len(inner) >= 2:
+        rows = inner
+    else:
+        s2 = s.strip("[]() ")
+        rows = [r for r in re.split(r"[;|]|\]\s*,?\s*\[", s2) if r.strip()]
+        if len(rows) == 1:
+            vals = [v for v in re.split(r"[\s,]+", rows[0]) if v]
+            k = int(round(math.sqrt(len(vals))))
+            if k * k == len(vals) and k in (2, 3):
+                rows = [" ".join(vals[i * k:(i + 1) * k]) for i in range(k)]
+    matrix = []
+    for row in rows:
+        vals = [v for v in re.split(r"[\s,]+", row.strip()) if v]
+        out = []
+        for v in vals:
+            if not re.match(r"^[-+]?\d+(?:\.\d+)?(?:/\d+)?$", v) or len(v) > 12:
+                raise Unsupported("Each matrix entry must be a number, e.g. [[1,2],[3,4]].")
+            out.append(rat(v.lstrip("+")))
+        matrix.append(out)
+    n = len(matrix)
+    if n not in (2, 3) or any(len(r) != n for r in matrix):
+        raise Unsupported("I compute determinants of 2x2 and 3x3 matrices, e.g. \"det [[1,2],[3,4]]\".")
+    return matrix
+
+
+def vm(rows):
+    return r"\begin{vmatrix} %s \end{vmatrix}" % r" \\ ".join(" & ".join(tex(v) for v in r) for r in rows)
+
+
+def solve_determinant(text):
+    M = parse_matrix(text)
+    n = len(M)
+    title = r"\det %s" % vm(M).replace("vmatrix", "pmatrix")
+    steps = []
+    if n == 2:
+        (a, b), (c, d) = M
+        det = a * d - b * c
+        steps.append(["Rule", r"\begin{vmatrix} a & b \\ c & d \end{vmatrix} = ad - bc"])
+        steps.append(["Substitute", r"%s \cdot %s - %s \cdot %s" % (paren(a), paren(d), paren(b), paren(c))])
+        steps.append(["", r"= %s - %s" % (tex(a * d), paren(b * c))])
+    else:
+        (a, b, c), (d, e, f), (g, h, i) = M
+        det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        steps.append(["Expand along row 1", r"%s%s - %s%s + %s%s" % (
+            paren(a), vm([[e, f], [h, i]]), paren(b), vm([[d, f], [g, i]]), paren(c), vm([[d, e], [g, h]]))])
+        steps.append(["2x2 minors", r"%s\left(%s\right) - %s\left(%s\right) + %s\left(%s\right)" % (
+            paren(a), tex(e * i - f * h), paren(b), tex(d * i - f * g), paren(c), tex(d * h - e * g))])
+        steps.append(["", r"= %s - %s + %s" % (tex(a * (e * i - f * h)), paren(b * (d * i - f * g)), paren(c * (d * h - e * g)))])
+    alatex = r"\det = %s" % tex(det)
+    code = scene(title, steps, alatex)
+    return result("determinant", "det = %s" % plain(det), alatex, code,
+                  "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")

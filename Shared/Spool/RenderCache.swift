@@ -53,10 +53,10 @@ public struct RenderCache: Sendable {
         guard case .object(let render)? = try? JSONValue.parse(meta), case .array(let files)? = render["files"] else { return nil }
         // The job is a user before any file is linked: a release racing this either sees the
         // marker, or has already taken users/ away and this misses.
-        guard index(id, key), RenderCache.touch(entry + "/users/" + id) else { return nil }
+        guard index(id, key), PlainFile.touch(entry + "/users/" + id) else { return nil }
         for case .string(let name) in files {
             guard name.hasPrefix("video.") || name == "thumbnail.jpg", !name.contains("/") else { return nil }
-            _ = unlink(dir + "/" + name)
+            PlainFile.remove(dir + "/" + name)
             if (try? PlainFile.linkOrCopy(entry + "/" + name, to: dir + "/" + name)) == nil { return nil }
         }
         return render
@@ -68,16 +68,18 @@ public struct RenderCache: Sendable {
         guard RenderCache.isKey(key), JobID.isValid(id), PlainDirectory.makeIfMissing(root) else { return }
         let staging = ".staging-\(JobID.make())"
         let path = root + "/" + staging
-        guard mkdir(path, 0o750) == 0 else { return }
+        guard PlainDirectory.create(path, exclusive: true) else { return }
         var meta = render
         meta["files"] = .array(files.map(JSONValue.string))
         var ok = files.allSatisfy { !$0.contains("/") && (try? PlainFile.linkOrCopy(dir + "/" + $0, to: path + "/" + $0)) != nil }
         ok = ok && (try? PlainFile.write(JSONValue.object(meta).serialized(), to: path + "/meta.json", exclusive: true, sync: true)) != nil
-        ok = ok && mkdir(path + "/users", 0o750) == 0 && RenderCache.touch(path + "/users/" + id)
+        ok = ok && PlainDirectory.create(path + "/users", exclusive: true) && PlainFile.touch(path + "/users/" + id)
         // Indexed before it appears, so whatever a crash leaves, releasing the job finds it.
         ok = ok && index(id, key)
         // Another render of the same key may have won; either entry is as good.
-        if !ok || rename(path, root + "/" + key) != 0 { PlainDirectory(path: root)?.remove(FileName(staging)) }
+        // Never over an entry of that key, not even an empty one a removal left.
+        let dir = PlainDirectory(path: root)
+        if !ok || dir?.rename(FileName(staging), to: FileName(key)) != true { dir?.remove(FileName(staging)) }
         _ = trim(now: now)
     }
 
@@ -92,10 +94,10 @@ public struct RenderCache: Sendable {
         for name in mine.list() {
             guard let key = name.string, RenderCache.isKey(key) else { continue }
             let entry = root + "/" + key
-            _ = unlink(entry + "/users/" + id)
+            PlainFile.remove(entry + "/users/" + id)
             // rmdir succeeds only when no job uses it any more; a serve after that finds no users/
             // and misses. An entry with no users/ at all is one whose release was cut short.
-            if rmdir(entry + "/users") == 0 || errno == ENOENT, drop(key) { removed.append(key) }
+            if PlainDirectory.removeIfEmpty(entry + "/users"), drop(key) { removed.append(key) }
         }
         jobs.remove(FileName(id))
         return removed
@@ -148,21 +150,14 @@ public struct RenderCache: Sendable {
     /// Renames the entry away (a serve now misses rather than read half of it), then removes it.
     func drop(_ key: String) -> Bool {
         let gone = ".gone-\(key)-\(JobID.make())"
-        guard rename(root + "/" + key, root + "/" + gone) == 0 else { return false }
-        PlainDirectory(path: root)?.remove(FileName(gone))
+        guard let dir = PlainDirectory(path: root), dir.rename(FileName(key), to: FileName(gone)) else { return false }
+        dir.remove(FileName(gone))
         return true
     }
 
     func index(_ id: String, _ key: String) -> Bool {
-        for dir in [root + "/jobs", root + "/jobs/" + id] where mkdir(dir, 0o750) != 0 && errno != EEXIST { return false }
-        return RenderCache.touch(root + "/jobs/\(id)/\(key)")
-    }
-
-    static func touch(_ path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
+        for dir in [root + "/jobs", root + "/jobs/" + id] where !PlainDirectory.create(dir, exclusive: false) { return false }
+        return PlainFile.touch(root + "/jobs/\(id)/\(key)")
     }
 
     /// A small file's bytes and mtime, never through a link.

@@ -34,6 +34,18 @@ public final class PlainDirectory: @unchecked Sendable {
     /// Creates a directory and its parents; false when that fails.
     public static func makeIfMissing(_ path: String) -> Bool { (try? make(path)) != nil }
 
+    /// Creates one directory (its parent must exist); `exclusive`: false when it exists already.
+    public static func create(_ path: String, mode: mode_t = 0o750, exclusive: Bool) -> Bool {
+        mkdir(path, mode) == 0 || (!exclusive && errno == EEXIST)
+    }
+
+    /// Removes a directory only if it is empty; true when it is gone (removed now, or absent).
+    public static func removeIfEmpty(_ path: String) -> Bool { rmdir(path) == 0 || errno == ENOENT }
+
+    /// Renames an entry of this directory to another name in it, never over an existing
+    /// entry (an empty directory of that name included); false when the target exists or the source is gone.
+    public func rename(_ from: FileName, to: FileName) -> Bool { (try? FileOps.renameNoReplace(fd, from, fd, to)) == true }
+
     public func list() -> [FileName] { (try? FileOps.list(fd)) ?? [] }
     public func info(_ name: FileName) -> EntryInfo? { FileOps.lstat(fd, name) }
     /// Removes a file, link or whole tree by name; a link is removed, never its target.
@@ -166,6 +178,18 @@ public enum PlainFile {
         _ = Glibc.fsync(fd)
         close(fd)
     }
+
+    /// Creates `path` as an empty file if it is missing (never through a link); false when it cannot.
+    public static func touch(_ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Removes a file (a link itself, never its target); false when there was none.
+    @discardableResult
+    public static func remove(_ path: String) -> Bool { unlink(path) == 0 }
 
     /// A hard link where one filesystem allows it, else a copy.
     public static func linkOrCopy(_ from: String, to: String) throws {

@@ -69,7 +69,16 @@ public final class Database: @unchecked Sendable {
             return db
         }
         do {
-            return (try attempt(), nil)
+            // Daemons start together (systemd starts the target's units at once): two applying the
+            // schema of a new file can find it locked, SQLite refusing at once rather than deadlock.
+            var tries = 0
+            while true {
+                do { return (try attempt(), nil) } catch let e as SQLiteError where e.code == SQLITE_BUSY || e.code == SQLITE_LOCKED {
+                    tries += 1
+                    if tries >= 100 { throw e }
+                    usleep(useconds_t(20_000 + Int.random(in: 0...80_000)))
+                }
+            }
         } catch let e as SQLiteError where e.isCorrupt {
             let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
             guard rename(path, aside) == 0 else { throw SQLiteError(description: "\(path) is damaged and could not be set aside: \(e)", code: e.code) }

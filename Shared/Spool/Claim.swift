@@ -201,8 +201,7 @@ public final class Claim: @unchecked Sendable {
 
     /// Lets go of the locks; the claim is over.
     public func finish() {
-        for fd in lockedFDs { close(fd) }
-        lockedFDs = []
+        unlock()
         // Only now, unlocked, may the swapped-out inodes serve as scratch files again.
         for s in usedScratch { spool.returnScratch(s) }
         usedScratch = []
@@ -234,9 +233,19 @@ public final class Claim: @unchecked Sendable {
         self.bytes = bytes
     }
 
+    private func unlock() {
+        for fd in lockedFDs { close(fd) }
+        lockedFDs = []
+    }
+
     /// Moves the (already rewritten) file on, never over an existing one. False: the target exists.
     func move(to place: Place, as target: FileName) throws -> Bool {
         guard try FileOps.renameNoReplace(spool.fd(active), name, spool.fd(place), target) else { return false }
+        // Out of active/ it is the next holder's: unlocked at once, so a claim the moment it
+        // appears (the watch site's, a /forget) is not turned away for the fsyncs below,
+        // which only make the rename durable (a crash before them leaves it for recovery).
+        unlock()
+        spool.afterRename.withLock { $0 }?(place, target)
         try spool.sync(active)
         try spool.sync(place)
         return true

@@ -61,6 +61,8 @@ public final class Spool: Sendable {
     public let rootFD: Int32
     private let syncs: [Place: DirectorySync]
     private let scratch = Mutex<[FileName]>([])
+    /// Tests only: called in a hand-on between its rename and its fsyncs.
+    package let afterRename = Mutex<(@Sendable (Place, FileName) -> Void)?>(nil)
 
     /// Opens (creating where missing) every directory of the spool under root.
     public init(root: String, create: Bool = true) throws {

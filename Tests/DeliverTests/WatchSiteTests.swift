@@ -7,6 +7,9 @@ import MathreelSpool
 import MathreelSystem
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite(.serialized) struct WatchSiteTests {
     @Test func aRenderedJobGetsAOneTimeLinkWhoseVideoIsServedWithRanges() async throws {
@@ -101,6 +104,24 @@ import TestSupport
         #expect(try await get(url + "/video", method: "HEAD").status == 410)
     }
 
+    /// A client that takes every byte and hangs up at once (a reset, before the server has
+    /// closed the response) has still downloaded the video: the link is used up.
+    @Test func aDownloadWhoseClientHangsUpAfterTheLastByteStillCounts() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let delivery = try await Delivery.start(dir)
+        defer { delivery.daemon.kill() }
+        for _ in 0..<5 {
+            let id = try await submitRendered(spool)
+            let url = try #require(try await readyJob(spool, id).delivery?.json["url"]?.stringValue)
+            let size = fileBytes(dir.state + "/videos/\(id).mp4").count
+            let path = String(url.dropFirst("http://127.0.0.1:\(delivery.port)".count)) + "/download"
+            let got = try readAllThenReset(port: delivery.port, path: path)
+            #expect(got == size, "the client read the whole body")
+            #expect(await waitUntil(timeout: 10) { spool.locate(id) == .done }, "in \(spool.locate(id)?.path ?? "no place")\n\(delivery.daemon.log)")
+        }
+    }
+
     @Test func rangesThatTogetherCoverTheFileCountAsOneFullTransfer() async throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
@@ -135,4 +156,37 @@ import TestSupport
         #expect(done.history.last?.note?.contains("after the first byte") == true)
         #expect(try await get(url + "/video").status == 410)
     }
+}
+
+/// GET `path` over a raw socket, read the head and exactly Content-Length bytes of body,
+/// then close with a reset (SO_LINGER 0); the body bytes read.
+func readAllThenReset(port: Int, path: String) throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("no socket") }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard ok == 0 else { close(fd); throw TestFailure("no connection") }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+    var data: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    var headEnd: Int?, length: Int?
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        guard n > 0 else { break }
+        data += buf.prefix(n)
+        if headEnd == nil, let r = data.firstRange(of: Array("\r\n\r\n".utf8)) {
+            headEnd = r.upperBound
+            let head = String(decoding: data[..<r.lowerBound], as: UTF8.self).lowercased()
+            length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }.flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+        }
+        if let headEnd, let length, data.count - headEnd >= length { break }
+    }
+    var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+    _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    close(fd)
+    return headEnd.map { data.count - $0 } ?? 0
 }

@@ -4,6 +4,7 @@ import Foundation
 import MathreelCore
 import MathreelSpool
 import MathreelSystem
+import Synchronization
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -20,6 +21,29 @@ func sample(_ place: Place = .codegen, in spool: Spool) throws -> Job {
 func name(_ job: Job) -> FileName { FileName(job.id + ".json") }
 
 @Suite struct ProtocolTests {
+    /// A job is the next holder's the moment it appears in its next place: a claim then
+    /// (the watch site's, a /forget) is never turned away while the hand-on's fsyncs run.
+    @Test func aHandedOnJobCanBeClaimedTheMomentItAppears() throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        let job = try sample(.deliver, in: spool)
+        let seen = Mutex<ClaimResult?>(nil)
+        // At the instant after the rename, before the directory fsyncs: claim it from ready/.
+        spool.afterRename.withLock { $0 = { place, name in
+            guard place == .ready else { return }
+            seen.withLock { $0 = spool.claim(name, from: .ready) }
+        } }
+        guard case .claimed(let claim) = spool.claim(name(job), from: .deliver) else { Issue.record("no claim"); return }
+        try claim.handOn(job, to: .ready)
+        spool.afterRename.withLock { $0 = nil }
+        guard case .claimed(let next)? = seen.withLock({ $0 }) else {
+            Issue.record("the job in ready/ could not be claimed before the hand-on's fsyncs: \(String(describing: seen.withLock { $0 }))")
+            return
+        }
+        try next.handOn(job, to: .done)
+        #expect(spool.locate(job.id) == .done)
+    }
+
     @Test func publishNeverReplacesAnExistingFile() throws {
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)

@@ -82,7 +82,9 @@ public actor AccessLedger {
     }
 
     /// Ends the link's life: the job to done/, then the link gone. Safe to repeat.
-    public func complete(jobID: String, how: String) {
+    public func complete(jobID: String, how: String) { complete(jobID: jobID, how: how, attempt: 0) }
+
+    private func complete(jobID: String, how: String, attempt: Int) {
         switch spool.claimJob(jobID, from: .ready) {
         case .claimed(let claim):
             guard var job = try? claim.job() else { try? claim.putBack(); return }
@@ -91,8 +93,19 @@ public actor AccessLedger {
                 logger.error("could not move a watched job to done/; recovery finishes it", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
             }
             logger.info("link used up; the video goes now", metadata: ["job_id": "\(jobID)", "how": "\(how)"])
-        case .busy, .lost, .quarantined:
-            // Not in ready/ any more, or the janitor is expiring it this instant: nothing to move.
+        case .busy where attempt < 50:
+            // Held for a moment (the janitor's look at it, a spawning child's copy of a lock):
+            // asked again shortly, never dropped, or a watched video would wait out its 24 hours.
+            Task {
+                try? await Task.sleep(for: .milliseconds(100))
+                self.complete(jobID: jobID, how: how, attempt: attempt + 1)
+            }
+            return
+        case .busy:
+            logger.error("a watched job stayed locked in ready/ for 5 s; the access grace tries again", metadata: ["job_id": "\(jobID)"])
+            return
+        case .lost, .quarantined:
+            // Not in ready/ any more (expired or cancelled this instant): nothing to move.
             break
         }
         do { try store.markGone(jobID: jobID, reason: spool.locate(jobID) == .failed ? "expired" : "watched") } catch {

@@ -141,7 +141,7 @@ struct WebSide {
         #expect(empty, "the history is gone")
     }
 
-    /// A job locked at the moment of /forget (a hand-on's last fsyncs, a spawning child's
+    /// A job locked at the moment of /forget (a hand-on between its rename and letting go, a spawning child's
     /// copy of a claim) is cancelled once the lock goes; one held past the wait is said so
     /// and stays marked for the janitor.
     @Test(.timeLimit(.minutes(2)))

@@ -182,7 +182,7 @@ struct ChatDesk: Sendable {
         let ids = (try? sessions.forget(person)) ?? []
         let videos = VideoIndex(path: videosPath), cache = RenderCache(config: intake.config)
         var outcomes: [String: CancelOutcome] = [:], pending = ids
-        // A hand-on's last fsyncs, or a spawning child's copy of a lock: moments, not minutes.
+        // A hand-on between its rename and letting go, or a spawning child's copy of a lock: moments, not minutes.
         for attempt in 0..<20 where !pending.isEmpty {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(250)) }
             pending = pending.filter { id in

@@ -115,8 +115,10 @@ public struct WatchSite: Sendable {
             await ledger.began(token)
             do {
                 let wrote = try await FileBody.send(path, range: range, to: &writer)
-                try await writer.finish(nil)
+                // Every byte is out: that is the transfer, whether or not the client stays for the
+                // response's end (one that hangs up at once fails `finish`, and was not counted).
                 if wrote == range.count { await ledger.served(token, link, range, download: attachment) }
+                try await writer.finish(nil)
             } catch {
                 await ledger.ended(token)
                 throw error

@@ -105,7 +105,12 @@ func probe(_ file: String) async throws -> JSONObject {
         var tree: [Int32] = []
         let ready = await waitUntil(timeout: 30) {
             tree = descendants(of: worker.pid)
-            return tree.contains { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("-I\0-B\0-c") == true }
+            // Python itself, not a process whose arguments still hold its command line (the root
+            // stage's `sh` for an environment under a closed directory, before it execs on).
+            return tree.contains { pid in
+                let args = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").split(separator: "\0")
+                return args.first.map { $0.split(separator: "/").last?.hasPrefix("python") == true } == true && args.dropFirst().starts(with: ["-I", "-B", "-c"])
+            }
         }
         #expect(ready, "the runner's Python started: \(tree)")
         for pid in [worker.pid] + tree {

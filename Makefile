@@ -104,7 +104,9 @@ release:
 TEST_WIDTH ?= $(shell echo $$(( 2 * $$(nproc) )))
 
 test: setup setup-browser
-	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' 2>/dev/null || find . -name '*.py' -not -path './.*')
+	@# The prompt's worked examples start `from manim import *`, the rule they teach a model, which
+	@# pyflakes cannot read past; the static check tests them as it does a model's code.
+	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' ':!:Services/Codegen/Library/prompt/*' 2>/dev/null || find . -name '*.py' -not -path './.*' -not -path '*/prompt/*')
 	$(SYSTEM_PYTHON) scripts/check_imports.py .
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest

@@ -5,10 +5,26 @@ public struct JobOptions: Sendable, Equatable {
     public var quality: Quality
     public var format: VideoFormat
     public var maxDurationS: Int
-    public init(quality: Quality = .low, format: VideoFormat = .mp4, maxDurationS: Int = 30) {
+    /// How many scenes: nil for `auto` (the planner decides), or 1 to 8 (1: one scene, no lesson).
+    public var scenes: Int?
+    /// Whether a lesson is narrated (`on` by default for lessons).
+    public var narration: Bool
+    public var language: String
+    public var voice: String?
+    public init(quality: Quality = .low, format: VideoFormat = .mp4, maxDurationS: Int = 30, scenes: Int? = nil,
+                narration: Bool = true, language: String = "en", voice: String? = nil) {
         self.quality = quality; self.format = format; self.maxDurationS = maxDurationS
+        self.scenes = scenes; self.narration = narration; self.language = language; self.voice = voice
     }
-    public static let known = ["quality", "format", "max_duration_s"]
+    public static let known = ["quality", "format", "max_duration_s", "scenes", "narration", "language", "voice"]
+
+    var json: JSONValue {
+        var o: JSONObject = ["quality": .string(quality.rawValue), "format": .string(format.rawValue),
+                             "max_duration_s": .int(Int64(maxDurationS)), "scenes": scenes.map { .int(Int64($0)) } ?? .string("auto"),
+                             "narration": .string(narration ? "on" : "off"), "language": .string(language)]
+        if let voice { o["voice"] = .string(voice) }
+        return .object(o)
+    }
 }
 
 public struct JobOrigin: Sendable, Equatable {
@@ -67,6 +83,15 @@ public struct Job: Sendable, Equatable {
     public var render: RenderRecord?
     public var delivery: DeliveryRecord?
     public var error: JobError?
+    /// A lesson's version: 1, or its parent's + 1 for an edit (`parent_id`).
+    public var version: Int
+    public var parentID: String?
+    /// The lesson's stage (nil until a stage sets one) and every stage reached.
+    public var stage: LessonStage?
+    public var stages: [StageEntry]
+    /// Whether a scene was replaced by its slate (`plan.scenes[n].error` says why).
+    public var degraded: Bool
+    public var plan: LessonPlan?
     /// Top-level fields this version does not know, written back as they came.
     public var extra: JSONObject
 
@@ -78,6 +103,7 @@ public struct Job: Sendable, Equatable {
         self.progress = status.progress ?? 0
         self.next = nil; self.attempts = [:]; self.crashes = [:]; self.history = []
         self.codegen = nil; self.render = nil; self.delivery = nil; self.error = nil; self.extra = [:]
+        self.version = 1; self.parentID = nil; self.stage = nil; self.stages = []; self.degraded = false; self.plan = nil
     }
 
     /// Moves the job to a status, sets its progress and appends the history entry.
@@ -101,11 +127,7 @@ extension Job {
         o["kind"] = .string(kind.rawValue)
         o["problem"] = problem.map(JSONValue.string) ?? .null
         o["code"] = code.map(JSONValue.string) ?? .null
-        o["options"] = .object([
-            "quality": .string(options.quality.rawValue),
-            "format": .string(options.format.rawValue),
-            "max_duration_s": .int(Int64(options.maxDurationS)),
-        ])
+        o["options"] = options.json
         var origin = self.origin.extra
         origin["channel"] = .string(self.origin.channel.rawValue)
         if let v = self.origin.chatID { origin["chat_id"] = .string(v) }
@@ -125,6 +147,14 @@ extension Job {
         if let r = codegen { o["codegen"] = .object(r.json) }
         if let r = render { o["render"] = .object(r.json) }
         if let r = delivery { o["delivery"] = .object(r.json) }
+        o["version"] = .int(Int64(version))
+        o["parent_id"] = parentID.map(JSONValue.string) ?? .null
+        if let stage {
+            o["stage"] = .string(stage.rawValue)
+            o["stages"] = .array(stages.map(\.json))
+        }
+        if degraded { o["degraded"] = .bool(true) }
+        if let plan { o["plan"] = plan.json }
         if let e = error {
             o["error"] = .object(["stage": .string(e.stage), "code": .string(e.code), "message": .string(e.message)])
         } else {

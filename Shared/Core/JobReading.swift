@@ -123,6 +123,7 @@ private struct FieldReader {
         let known: Set<String> = ["schema", "id", "created_at", "kind", "problem", "code", "options", "origin",
                                   "status", "progress", "next", "attempts", "crashes", "history",
                                   "codegen", "render", "delivery", "error",
+                                  "version", "parent_id", "stage", "stages", "degraded", "plan",
                                   // The worker loop's mark of a suspect's solo turn (Recovery): dropped on every write.
                                   "alone"]
         if let s = present("schema", in: o), s.intValue != Job.schema {
@@ -181,6 +182,26 @@ private struct FieldReader {
                 }
                 if let q = oneOf("quality", path: "options.quality", in: opts, Quality.self) { options.quality = q }
                 if let f = oneOf("format", path: "options.format", in: opts, VideoFormat.self) { options.format = f }
+                if let n = present("scenes", in: opts) {
+                    if n == .string("auto") { options.scenes = nil }
+                    else if let i = n.intValue, (1...Lesson.maxScenes).contains(i) { options.scenes = i }
+                    else { fail("`options.scenes` must be \"auto\" or a whole number from 1 to \(Lesson.maxScenes); got \(n.excerpt)") }
+                }
+                if let v = present("narration", in: opts) {
+                    switch v {
+                    case .string("on"), .bool(true): options.narration = true
+                    case .string("off"), .bool(false): options.narration = false
+                    default: fail("`options.narration` must be \"on\" or \"off\"; got \(v.excerpt)")
+                    }
+                }
+                if let l = string("language", path: "options.language", in: opts) {
+                    if Lesson.isLanguageTag(l) { options.language = l }
+                    else { fail("`options.language` must be a language tag like \"en\" or \"pt-BR\"; got \(JSONValue.string(l).excerpt)") }
+                }
+                if let v = string("voice", path: "options.voice", in: opts) {
+                    if Lesson.isVoiceName(v) { options.voice = v }
+                    else { fail("`options.voice` must be a voice name (letters, digits, `-`, `_`, `.`); got \(JSONValue.string(v).excerpt)") }
+                }
                 if let d = present("max_duration_s", in: opts) {
                     if let i = d.intValue, Job.durationRange.contains(i) { options.maxDurationS = i }
                     else { fail("`options.max_duration_s` must be a whole number of seconds from 1 to 300; got \(d.excerpt)") }
@@ -242,6 +263,23 @@ private struct FieldReader {
         let codegen = section("codegen", in: o, as: CodegenRecord.self)
         let render = section("render", in: o, as: RenderRecord.self)
         let delivery = section("delivery", in: o, as: DeliveryRecord.self)
+        // A lesson's own fields: the stages write them, like their records.
+        let version = present("version", in: o).map { v -> Int in
+            if let i = Job.count(v), i >= 1 { return i }
+            fail("`version` must be a whole number of 1 or more; got \(v.excerpt)"); return 1
+        } ?? 1
+        let parentID = string("parent_id", in: o)
+        if let p = parentID, !JobID.isValid(p) { fail("`parent_id` must be a job id; got \(JSONValue.string(p).excerpt)") }
+        let stage = oneOf("stage", in: o, LessonStage.self)
+        var stages: [StageEntry] = []
+        if let sv = present("stages", in: o) {
+            if let items = sv.arrayValue { stages = items.compactMap(StageEntry.init) } else { fail("`stages` must be a list; got \(sv.typeName)") }
+        }
+        var degraded = false
+        if let d = present("degraded", in: o) {
+            if case .bool(let b) = d { degraded = b } else { fail("`degraded` must be true or false; got \(d.typeName)") }
+        }
+        let plan = present("plan", in: o).flatMap { LessonPlan($0, problems: &problems) }
         var error: JobError?
         if let ev = present("error", in: o) {
             if let e = ev.objectValue, let code = e["code"]?.stringValue, let message = e["message"]?.stringValue {
@@ -264,6 +302,12 @@ private struct FieldReader {
             job.render = render
             job.delivery = delivery
             job.error = error
+            job.version = version
+            job.parentID = parentID
+            job.stage = stage
+            job.stages = stages
+            job.degraded = degraded
+            job.plan = plan
         }
         job.extra = o.filter { !known.contains($0.key) }
         return job

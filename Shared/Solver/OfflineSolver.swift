@@ -31,6 +31,7 @@ public struct OfflineSolver: Sendable {
     public static let modules: [(name: String, source: [UInt8])] = [
         ("solver", PackageResources.__init___py),
         ("solver.base", PackageResources.base_py),
+        ("solver.checks", PackageResources.checks_py),
         ("solver.curves", PackageResources.curves_py),
         ("solver.dispatch", PackageResources.dispatch_py),
         ("solver.family_algebra", PackageResources.family_algebra_py),
@@ -45,6 +46,7 @@ public struct OfflineSolver: Sendable {
         ("solver.family_series", PackageResources.family_series_py),
         ("solver.family_systems", PackageResources.family_systems_py),
         ("solver.helpers", PackageResources.helpers_py),
+        ("solver.lesson", PackageResources.lesson_py),
         ("solver.printing", PackageResources.printing_py),
         ("solver.scene", PackageResources.scene_py),
         ("solver.text", PackageResources.text_py),

@@ -61,7 +61,8 @@ func codeJSON(_ code: String) -> String {
         #expect(written["kind"] == .string("problem"))
         #expect(written["status"] == .string("queued"))
         #expect(written["progress"] == .int(5))
-        #expect(written["options"] == .object(["quality": .string("low"), "format": .string("mp4"), "max_duration_s": .int(30)]))
+        #expect(written["options"] == .object(["quality": .string("low"), "format": .string("mp4"), "max_duration_s": .int(30),
+                                               "scenes": .string("auto"), "narration": .string("on"), "language": .string("en")]))
         #expect(written["origin"] == .object(["channel": .string("file")]))
         #expect(try Job.decode(job.encoded()) == job)
     }

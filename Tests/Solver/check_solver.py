@@ -532,7 +532,7 @@ def static_checks(codes, src, cache):
     return [json.loads(r) for r in replies]
 
 
-def check_code(code):
+def check_code(code, scene="Solution"):
     compile(code, "scene", "exec")
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", code), "control character in the scene code"
     assert not re.search(r"\bnan\b|\binf\b|np\.float|np\.int", code), "a non-literal number in the scene code"
@@ -551,10 +551,33 @@ def check_code(code):
             assert not node.attr.startswith("_"), node.attr
         elif isinstance(node, ast.Name):
             assert not node.id.startswith("_"), node.id
-    assert len(classes) == 1 and classes[0].name == "Solution", [c.name for c in classes]
+    assert len(classes) == 1 and classes[0].name == scene, [c.name for c in classes]
     assert [b.id for b in classes[0].bases] == ["Scene"]
     methods = [n for n in classes[0].body if isinstance(n, ast.FunctionDef)]
     assert [f.name for f in methods] == ["construct"] and [a.arg for a in methods[0].args.args] == ["self"]
+
+
+UNCHECKED = []
+
+
+def check_lesson(reply):
+    """A lesson of at least 3 scenes, each its own safe scene; the verified answer on screen in the last,
+    with a check under it."""
+    lesson = reply["lesson"]
+    assert isinstance(lesson, list) and len(lesson) >= 3, "lesson: %r" % (lesson,)
+    for s in lesson:
+        assert set(s) == {"title", "goal", "narration", "code", "scene"}, set(s)
+        assert s["title"] and s["goal"] and s["narration"] and all(isinstance(n, str) and n for n in s["narration"])
+        check_code(s["code"], s["scene"])
+        assert "class %s(Scene):" % s["scene"] in s["code"], s["scene"]
+    last = lesson[-1]["code"]
+    shown = re.search(r"^        answer_tex = (.*)$", reply["code"], re.M).group(1)
+    assert "MathTex(%s, color=YELLOW)" % shown in last, "the answer is not in the last scene"
+    # a check is shown only when it comes out (put back, undone, or computed another way);
+    # the problems whose lesson has none yet are counted and printed (issue 14 is open)
+    if "checkmark" not in last and "As a decimal" not in last:
+        UNCHECKED.append(reply["answer"])
+    assert len({s["scene"] for s in lesson}) == len(lesson), "scene classes repeat"
 
 
 def literals(code):
@@ -712,9 +735,10 @@ def main():
             assert reply.get("ok") is True, "not solved: %r" % reply.get("message")
             assert reply["family"] == family, "family %s" % reply["family"]
             assert reply["scene"] == "Solution"
-            assert set(reply) == {"ok", "family", "answer", "answer_latex", "code", "scene", "expression"}, set(reply)
+            assert set(reply) == {"ok", "family", "answer", "answer_latex", "code", "scene", "expression", "lesson"}, set(reply)
             check(reply["answer"])
             check_code(reply["code"])
+            check_lesson(reply)
             replies[(family, problem)] = reply
         except AssertionError as e:
             failures.append("%s | %s | %s | answer=%r" % (family, problem, e, reply.get("answer")))
@@ -792,6 +816,7 @@ def main():
     if rc != 0:
         failures.append("worker exit code %s: %s" % (rc, err[-500:]))
 
+    print("lessons without a check under the answer: %d of %d" % (len(UNCHECKED), len(replies)))
     lat = sorted(latencies)
     p50 = lat[len(lat) // 2]
     print("\n%d problems (%s), %d hostile/unrecognised, %d follow-ups" % (

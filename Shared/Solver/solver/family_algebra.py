@@ -5,6 +5,7 @@ from .base import Unsupported
 from .helpers import math_part, scrub
 from .printing import expr_str, plain, tex, tex_raw
 from .scene import result, scene
+from . import checks
 from .text import parse
 
 
@@ -60,7 +61,7 @@ def solve_factor(text):
     title = r"\text{Factor: } %s" % tex_raw(et)
     alatex = r"%s = %s" % (tex(e), tex(f))
     answer = plain(f)
-    code = scene(title, steps, alatex)
+    code = scene(title, steps, alatex, check=checks.multiply_back(f, e))
     return result("factor", answer, alatex, code, expr_str(e))
 
 
@@ -116,7 +117,7 @@ def solve_expand(text):
             steps.append(["Multiply each term", line])
     steps.append(["Collect like terms", tex(r)])
     title = r"\text{Expand: } %s" % tex_raw(et)
-    code = scene(title, steps, tex(r))
+    code = scene(title, steps, tex(r), check=checks.at_a_point(e, r))
     return result("expand", plain(r), tex(r), code, expr_str(e))
 
 
@@ -148,5 +149,5 @@ def solve_simplify(text):
         steps.append(["Combine like terms" if best.is_polynomial(*syms) and not steps else "Simplify", tex(best)])
     title = r"\text{Simplify: } %s" % tex_raw(et)
     alatex = r"%s = %s" % (tex_raw(et), tex(best))
-    code = scene(title, steps, alatex)
+    code = scene(title, steps, alatex, check=checks.at_a_point(given, best))
     return result("simplify", plain(best), tex(best), code, expr_str(given))

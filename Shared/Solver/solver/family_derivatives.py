@@ -9,6 +9,7 @@ from .curves import curve_data, finite_extent, graph_spec, y_window
 from .helpers import math_part, one_var, scrub, shortest
 from .printing import expr_str, fresh_symbol, plain, tex, tex_raw
 from .scene import result, scene
+from . import checks
 from .text import parse
 
 
@@ -186,5 +187,5 @@ def solve_derivative(text):
                        legend=[(0, "f(%s)" % X), (1, "f'(%s)" % X)])
     if len(names) > 1:
         steps.insert(0, ["Rules used", r"\text{%s}" % ", ".join(names[:3]).lower()])
-    code = scene(title, steps, alatex, graph=g)
+    code = scene(title, steps, alatex, graph=g, check=checks.numeric_derivative(f, x, dd) if f.free_symbols <= {x} else [])
     return result("derivative", answer, alatex, code, expr_str(f))

@@ -5,6 +5,7 @@ import re
 from .base import MAX_EXPR, Unsupported
 from .helpers import rat, scrub
 from .printing import paren, plain, tex
+from . import checks
 from .scene import result, scene
 
 
@@ -70,6 +71,6 @@ def solve_determinant(text):
             paren(a), tex(e * i - f * h), paren(b), tex(d * i - f * g), paren(c), tex(d * h - e * g))])
         steps.append(["", r"= %s - %s + %s" % (tex(a * (e * i - f * h)), paren(b * (d * i - f * g)), paren(c * (d * h - e * g)))])
     alatex = r"\det = %s" % tex(det)
-    code = scene(title, steps, alatex)
+    code = scene(title, steps, alatex, check=checks.determinant(M, det))
     return result("determinant", "det = %s" % plain(det), alatex, code,
                   "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")

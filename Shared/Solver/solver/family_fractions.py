@@ -6,6 +6,7 @@ import sympy as sp
 from .base import MAX_EXPR, Unsupported
 from .helpers import arith_words, scrub
 from .printing import decimal, expr_str, plain, tex
+from . import checks
 from .scene import result, scene
 
 
@@ -229,5 +230,5 @@ def solve_fractions(text):
         answer, alatex = "= %s = %s" % (exact, dec), "= %s = %s" % (tex(v), dec)
     else:
         answer, alatex = "= %s ≈ %s" % (exact, dec), r"= %s \approx %s" % (tex(v), dec)
-    code = scene(title, steps, title + " " + alatex)
+    code = scene(title, steps, title + " " + alatex, check=checks.decimal_check(v) if v.q != 1 else [])
     return result("fractions", answer, title + " " + alatex, code, expr_str(sp.sympify(v)))

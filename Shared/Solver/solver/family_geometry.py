@@ -5,6 +5,7 @@ import sympy as sp
 
 from .base import Unsupported
 from .printing import decimal, plain, tex, tex_approx, with_approx
+from . import checks
 from .scene import result, scene
 
 
@@ -64,7 +65,7 @@ def solve_pythagoras(text):
         alatex = r"b = %s" % tex_approx(b)
         fig = {"legs": [float(a), float(b)], "labels": [tex(a), "b = ?", "c = %s" % tex(c)], "unknown": 1,
                "solved": "b = %s" % (tex(b) if b.is_Rational else decimal(b, 2))}
-        code = scene(title, steps, alatex, triangle=fig)
+        code = scene(title, steps, alatex, triangle=fig, check=checks.pythagoras(a, b, c))
         return result("pythagoras", side_text(b, "." in text), alatex, code, "c = %s, a = %s" % (c, a))
     if len(nums) != 2:
         raise Unsupported("Give the two legs, e.g. \"a right triangle has legs 3 and 4, find the hypotenuse\".")
@@ -81,7 +82,7 @@ def solve_pythagoras(text):
     alatex = r"c = %s" % tex_approx(c)
     fig = {"legs": [float(a), float(b)], "labels": [tex(a), tex(b), "c = ?"], "unknown": 2,
            "solved": "c = %s" % (tex(c) if c.is_Rational else decimal(c, 2))}
-    code = scene(title, steps, alatex, triangle=fig)
+    code = scene(title, steps, alatex, triangle=fig, check=checks.pythagoras(a, b, c))
     return result("pythagoras", side_text(c, "." in text), alatex, code, "a = %s, b = %s" % (a, b))
 
 
@@ -127,5 +128,5 @@ def solve_circle(text):
     given = ("d = %s" % tex(dia)) if dia is not None else ("r = %s" % tex(r))
     title = r"\text{Circle: } %s" % given
     alatex = r",\quad ".join(lparts)
-    code = scene(title, steps, alatex, circle={"diameter": dia is not None, "label": given})
+    code = scene(title, steps, alatex, check=checks.circle(r, A if want_a else None, C if want_c else None), circle={"diameter": dia is not None, "label": given})
     return result("circle", ", ".join(parts), alatex, code, "r = %s" % r)

@@ -11,6 +11,7 @@ from .curves import curve_data, evaluate, graph_spec, y_window
 from .helpers import find_bounds, finite_real, math_part, one_var, scrub
 from .printing import expr_str, plain, tex, tex_approx, tex_raw, with_approx
 from .scene import result, scene
+from . import checks
 from .text import parse, parse_const
 
 
@@ -119,7 +120,7 @@ def solve_integral(text):
     steps = int_steps(f, x, F, tree)
     alatex = r"\int %s\,d%s = %s + C" % (tex(f), X, tex(F))
     answer = "F(%s) = %s + C" % (x, plain(F))
-    code = scene(title, steps, alatex)
+    code = scene(title, steps, alatex, check=checks.differentiate_back(F, f, x))
     return result("integral", answer, alatex, code, expr_str(f))
 
 
@@ -190,6 +191,6 @@ def solve_definite(text):
         ays = evaluate(f, x, axs)
         yr = y_window([ys, ays], include=[0.0])
         g = graph_spec([(0, xs, ys)], (xs[0], xs[-1]), yr, legend=[(0, "y = " + tex(f))], area=(axs, ays))
-    code = scene(title, steps, alatex, graph=g)
+    code = scene(title, steps, alatex, graph=g, check=checks.numeric_integral(f, x, a, b, value))
     return result("definite_integral", answer, alatex, code,
                   "%s; %s from %s to %s" % (expr_str(f), x, expr_str(a), expr_str(b)))

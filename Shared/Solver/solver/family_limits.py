@@ -9,6 +9,7 @@ from .curves import curve_data, graph_spec, y_window
 from .helpers import finite_real, math_part, scrub
 from .printing import expr_str, plain, tex, tex_approx, tex_raw, with_approx
 from .scene import result, scene
+from . import checks
 from .text import parse, parse_const
 
 
@@ -123,5 +124,5 @@ def solve_limit(text):
             dots = [] if hole else [(fa, float(L), "")]
             g = graph_spec([(0, xs, ys)], (fa - 4, fa + 4), yr, legend=[(0, "y = " + tex(f))],
                            hole=hole, dots=dots)
-    code = scene(title, steps, alatex, graph=g)
+    code = scene(title, steps, alatex, graph=g, check=checks.near(f, x, a, L, direction))
     return result("limit", answer, alatex, code, "%s; %s -> %s" % (expr_str(f), x, expr_str(a)))

@@ -10,6 +10,7 @@ from .curves import curve_data, finite_extent, graph_spec, y_window
 from .helpers import find_bounds, finite_real, math_part, one_var, scrub
 from .printing import expr_str, plain, tex, tex_raw, with_approx
 from .scene import result, scene
+from . import checks
 from .text import parse, parse_const
 
 
@@ -54,6 +55,7 @@ def solve_plot(text):
     notes = []
     steps = []
     dots = []
+    rts = []
     if f.is_polynomial(x) and 1 <= sp.degree(f, x) <= 2 and all(c.is_Rational for c in sp.Poly(f, x).all_coeffs()):
         p = sp.Poly(f, x)
         cs = p.all_coeffs()
@@ -88,5 +90,5 @@ def solve_plot(text):
     title = r"y = %s" % tex_raw(ft)
     alatex = r"y = %s" % tex(f)
     answer = "; ".join(["y = " + plain(f)] + notes)
-    code = scene(title, steps, alatex, graph=g)
+    code = scene(title, steps, alatex, graph=g, check=checks.substitute(x, rts, f, sp.Integer(0)) if rts else [])
     return result("plot", answer, alatex, code, expr_str(f))

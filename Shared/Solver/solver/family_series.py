@@ -6,6 +6,7 @@ import sympy as sp
 from .base import Unsupported
 from .helpers import NUMF, rat
 from .printing import decimal, plain, tex, tex_approx, with_approx
+from . import checks
 from .scene import result, scene
 
 
@@ -86,7 +87,7 @@ def solve_series(text):
                  ["", r"= %s \cdot %s" % (tex(sp.Rational(n, 2)), tex(2 * a1 + (n - 1) * d))],
                  ["", r"S_{%d} = %s" % (n, tex(S))]]
         alatex = r"S_{%d} = %s" % (n, tex(S))
-        code = scene(title, steps, alatex)
+        code = scene(title, steps, alatex, check=checks.term_by_term([a1 + i * d for i in range(n)] if n <= 5000 else [], S))
         return result("arithmetic_series", "S_%d = %s" % (n, with_approx(S)), alatex, code,
                       "a1 = %s, d = %s, n = %d" % (a1, d, n))
     if r is None:
@@ -103,7 +104,7 @@ def solve_series(text):
                  ["Substitute", r"S_\infty = \frac{%s}{1 - %s}" % (tex(a1), tex(r) if r > 0 else r"\left(%s\right)" % tex(r))],
                  ["", r"= \frac{%s}{%s}" % (tex(a1), tex(1 - r))]]
         alatex = r"S_\infty = %s" % tex(S)
-        code = scene(title_base + r",\ n \to \infty", steps, alatex)
+        code = scene(title_base + r",\ n \to \infty", steps, alatex, check=checks.partial_sums(a1, r, S))
         return result("geometric_series", "S_∞ = %s" % with_approx(S), alatex, code,
                       "a1 = %s, r = %s, n = oo" % (a1, r))
     if n is None and last is not None:
@@ -134,5 +135,5 @@ def solve_series(text):
         answer, alatex = "S_%d ≈ %s" % (n, decimal(S, 6)), r"S_{%d} \approx %s" % (n, decimal(S, 6))
     else:
         answer = "S_%d = %s" % (n, with_approx(S))
-    return result("geometric_series", answer, alatex, scene(title_base + r",\ n = %d" % n, steps, alatex),
+    return result("geometric_series", answer, alatex, scene(title_base + r",\ n = %d" % n, steps, alatex, check=checks.term_by_term([a1 * r ** i for i in range(n)] if n <= 5000 else [], S)),
                   "a1 = %s, r = %s, n = %d" % (a1, r, n))

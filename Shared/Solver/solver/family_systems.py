@@ -9,6 +9,7 @@ from .curves import graph_spec
 from .helpers import math_part, mathy, scrub
 from .printing import expr_str, paren, tex, tex_raw, with_approx
 from .scene import result, scene
+from . import checks
 from .text import parse_equation
 
 
@@ -92,6 +93,6 @@ def solve_system(text):
         legend.append((i, std[i]))
     g = graph_spec(curves, (lo, hi), (fy - 4, fy + 4), legend=legend,
                    dots=[(fx, fy, "(%s, %s)" % (tex(xs_), tex(ys_)))])
-    code = scene(title, steps, alatex, graph=g)
+    code = scene(title, steps, alatex, graph=g, check=checks.system(rows, [xs_, ys_]))
     expression = "; ".join("%s = %s" % (expr_str(l), expr_str(r)) for l, r, _, _ in parsed)
     return result("system", answer, alatex, code, expression)

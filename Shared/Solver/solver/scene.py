@@ -186,8 +186,17 @@ def plain_data(obj):
     return obj is None or type(obj) in (str, int, bool)
 
 
-def scene(title, steps, answer, graph=None, triangle=None, circle=None):
-    """The scene source: a fixed template plus repr() data only."""
+class Drawing:
+    """A solved problem's scenes: `code`, today's single scene, and what its lesson needs."""
+
+    def __init__(self, code, title, steps, answer, check, graph, triangle, circle):
+        self.code = code
+        self.parts = dict(title=title, steps=steps, answer=answer, check=check, graph=graph, triangle=triangle, circle=circle)
+
+
+def scene(title, steps, answer, graph=None, triangle=None, circle=None, check=None):
+    """The single scene's source (a fixed template plus repr() data only) and its lesson's parts;
+    `check` is the answer's check as rows of [words, latex]."""
     if not plain_data([title, steps, answer, graph, triangle, circle]):
         raise Unsupported("I couldn't draw that one (a value is not a finite number).")
     steps = [[w, s] for w, s in steps if s]
@@ -211,9 +220,11 @@ def scene(title, steps, answer, graph=None, triangle=None, circle=None):
     code += TAIL
     if triangle is not None:
         code += TRIANGLE_TAIL
-    return code
+    return Drawing(code, title, steps, answer, check, graph, triangle, circle)
 
 
-def result(family, answer, answer_latex, code, expression):
+def result(family, answer, answer_latex, drawing, expression):
+    from .lesson import lesson
     return {"ok": True, "family": family, "answer": answer, "answer_latex": answer_latex,
-            "code": code, "scene": "Solution", "expression": expression}
+            "code": drawing.code, "scene": "Solution", "expression": expression,
+            "lesson": lesson(family, answer_plain=answer, **drawing.parts)}

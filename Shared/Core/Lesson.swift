@@ -171,7 +171,7 @@ public enum Lesson {
 
     /// "en", "pt-BR", "zh-Hant": 2 or 3 letters, then parts of 2 to 8 letters or digits.
     public static func isLanguageTag(_ s: String) -> Bool {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false).flatMap { $0.split(separator: "_", omittingEmptySubsequences: false) }
+        let parts = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "_" })
         guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
         return s.utf8.count <= 35 && parts.dropFirst().allSatisfy { (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
@@ -190,7 +190,4 @@ extension Job {
         progress = max(progress, stage.progress)
         stages.append(StageEntry(stage: stage, at: Timestamp.string(at), note: note))
     }
-
-    /// Whether this job becomes a lesson of several scenes (`options.scenes` is not 1).
-    public var wantsLesson: Bool { options.scenes != 1 }
 }

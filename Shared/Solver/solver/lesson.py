@@ -2,7 +2,7 @@
 the answer and its check. Each scene is its own file and Scene class, a fixed template
 plus repr() data only (as scene.py's single scene), so each renders, caches and can be
 replaced alone. Headings and the method are plain text (Pango), never LaTeX."""
-from .scene import CIRCLE, GRAPH, TRIANGLE, TRIANGLE_TAIL, plain_data, vis_len
+from .scene import CIRCLE, GRAPH, ROWS, TRIANGLE, TRIANGLE_TAIL, plain_data, vis_len
 
 HEAD = r'''from manim import *
 import numpy as np
@@ -24,21 +24,6 @@ class {cls}(Scene):
 
 NOFIGURE = r'''        marks = VGroup()
         side = False
-'''
-
-# rows of [words, latex] in a panel: the left half beside a figure, else the full width
-ROWS = r'''        panel_w = 6.3 if side else 12.4
-        rows = VGroup()
-        for words, line in {rows}:
-            if words:
-                row = MathTex(r"\text{{\footnotesize " + words + r"}}\quad", line)
-                row[0].set_color(GREY_B)
-            else:
-                row = MathTex(line)
-            row.scale(0.8)
-            if row.width > panel_w:
-                row.scale_to_fit_width(panel_w)
-            rows.add(row)
 '''
 
 PROBLEM = r'''        ask = Text({ask}, font_size=30)

@@ -113,12 +113,13 @@ NOSIDE = r'''        marks = VGroup()
         side = False
 '''
 
-TAIL = r'''        panel_w = 6.3 if side else 12.4
+# rows of [words, latex] in a panel: the left half beside a figure, else the full width
+ROWS = r'''        panel_w = 6.3 if side else 12.4
         rows = VGroup()
-        for words, line in steps:
+        for words, line in {rows}:
             if words:
                 # one LaTeX run per row: the label is the first part
-                row = MathTex(r"\text{\footnotesize " + words + r"}\quad", line)
+                row = MathTex(r"\text{{\footnotesize " + words + r"}}\quad", line)
                 row[0].set_color(GREY_B)
             else:
                 row = MathTex(line)
@@ -126,7 +127,9 @@ TAIL = r'''        panel_w = 6.3 if side else 12.4
             if row.width > panel_w:
                 row.scale_to_fit_width(panel_w)
             rows.add(row)
-        answer = MathTex(answer_tex, color=YELLOW)
+'''
+
+TAIL = ROWS.format(rows="steps") + r'''        answer = MathTex(answer_tex, color=YELLOW)
         if answer.width > (12.4 if wide else panel_w - 0.4):
             answer.scale_to_fit_width(12.4 if wide else panel_w - 0.4)
         box = SurroundingRectangle(answer, color=YELLOW, buff=0.18)

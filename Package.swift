@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "mathreel-janitor", dependencies: daemonMain + ["JanitorService"], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
         .target(name: "RenderService", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck",
                                                       "MathreelSandbox", logging],
-                path: "Services/Render/Library", swiftSettings: swiftSettings),
+                path: "Services/Render/Library", resources: [.embedInCode("slate.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-render", dependencies: daemonMain + ["RenderService"], path: "Services/Render/Main", swiftSettings: swiftSettings),
         .target(name: "CodegenService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
                                                        "MathreelSQLite", "MathreelProviders", "MathreelSolver", logging],

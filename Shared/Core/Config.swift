@@ -104,6 +104,8 @@ public struct Config: Sendable {
     public var codegenConcurrency = 4
     /// Renders at once (MATHREEL_MAX_CONCURRENT_RENDERS); nil: one per CPU.
     public var maxConcurrentRenders: Int?
+    /// A lesson's scenes rendered at once (MATHREEL_MAX_SCENE_CONCURRENCY); every render still takes one of the renders' slots.
+    public var maxSceneConcurrency = 4
     /// Runners kept imported ahead of need (MATHREEL_WARM_WORKERS); nil: one per render.
     public var warmWorkers: Int?
     /// The sandbox's nice value (MATHREEL_RENDER_NICE; the render unit sets 10).
@@ -112,7 +114,15 @@ public struct Config: Sendable {
     public var logLevel = "info"
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
-    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// sf_backend's names, read when the `MATHREEL_` form is unset (SPEC §8).
+    public static let unprefixed = ["PLANNER_MODEL", "SCENE_MODEL", "HELPER_MODEL", "MAX_SCENE_CONCURRENCY", "USE_RAG",
+                                    "DEFAULT_QUALITY", "MAX_CONCURRENT_RENDERS"]
+
+    public init(environment given: [String: String] = ProcessInfo.processInfo.environment) throws {
+        var env = given
+        for key in Config.unprefixed where (env["MATHREEL_" + key] ?? "").isEmpty {
+            if let v = env[key], !v.isEmpty { env["MATHREEL_" + key] = v }
+        }
         environment = env
         python = Config.python(env)
         spool = env["MATHREEL_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool"
@@ -177,6 +187,7 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_HTTP_IDLE_TIMEOUT_S", 1...3_600, " of seconds") { httpIdleTimeout = v }
         if let v = try whole("MATHREEL_CODEGEN_CONCURRENCY", 1...64) { codegenConcurrency = Int(v) }
         if let v = try whole("MATHREEL_MAX_CONCURRENT_RENDERS", 1...256) { maxConcurrentRenders = Int(v) }
+        if let v = try whole("MATHREEL_MAX_SCENE_CONCURRENCY", 1...Int64(Lesson.maxScenes)) { maxSceneConcurrency = Int(v) }
         if let v = try whole("MATHREEL_WARM_WORKERS", 0...256) { warmWorkers = Int(v) }
         if let v = try whole("MATHREEL_RENDER_NICE", 0...19) { renderNice = Int(v) }
         if let raw = env["MATHREEL_LOG_LEVEL"], !raw.isEmpty {

@@ -111,6 +111,8 @@ public struct Job: Sendable, Equatable {
         self.status = status
         if let p = status.progress { progress = p }
         history.append(HistoryEntry(at: Timestamp.string(at), status: status.rawValue, by: by, note: note))
+        // A job's first queueing is its lesson stage's start.
+        if status == .queued, stages.isEmpty { reach(.initializing, at: at) }
     }
 
     public var createdDate: Date? { Timestamp.parse(createdAt) }

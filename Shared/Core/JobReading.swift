@@ -211,6 +211,11 @@ private struct FieldReader {
             }
         }
 
+        // A lesson's scenes need more time than one scene: its own default at intake when none is given.
+        if intake != nil, kind == .problem, options.scenes != 1, present("max_duration_s", in: present("options", in: o)?.objectValue ?? [:]) == nil {
+            options.maxDurationS = Lesson.defaultDuration
+        }
+
         // origin
         var origin = JobOrigin(channel: intake?.channel ?? .file)
         if let ov = present("origin", in: o) {

@@ -166,6 +166,9 @@ public struct LessonPlan: Sendable, Equatable {
 
 public enum Lesson {
     public static let maxScenes = 8
+    /// Scene n's code and video in the job's artifacts (names of our own, never from a job file).
+    public static func codeFile(_ n: Int) -> String { "scene-\(n).py" }
+    public static func videoFile(_ n: Int, _ format: VideoFormat) -> String { "scene-\(n).\(format.rawValue)" }
     /// A lesson's `max_duration_s` when the job does not say (a single scene keeps 30).
     public static let defaultDuration = 180
 
@@ -185,7 +188,9 @@ public enum Lesson {
 
 extension Job {
     /// Moves the lesson to `stage`: `stage`, `progress` and one more `stages` entry.
+    /// A stage reached again (a retry after a crash) keeps its first entry.
     public mutating func reach(_ stage: LessonStage, note: String? = nil, at: Date = Date()) {
+        if stages.last?.stage == stage { return }
         self.stage = stage
         progress = max(progress, stage.progress)
         stages.append(StageEntry(stage: stage, at: Timestamp.string(at), note: note))

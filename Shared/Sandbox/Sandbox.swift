@@ -340,6 +340,33 @@ public struct Sandbox: Sendable {
         return file
     }
 
+    /// A copy of the regular file at `path` (never through a link) that the sandbox may read
+    /// as /proc/self/fd/N, whoever owns the original.
+    public func inputFile(copying path: String) throws -> ScratchFile {
+        let file = try outputFile()
+        let src = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard src >= 0 else { throw ChildError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(src) }
+        var st = stat()
+        guard fstat(src, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw ChildError(description: "\(path) is not a regular file") }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(src, $0.baseAddress!, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw ChildError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            var off = 0
+            while off < n {
+                let w = buffer.withUnsafeBytes { write(file.fd, $0.baseAddress! + off, n - off) }
+                if w < 0, errno == EINTR { continue }
+                guard w > 0 else { throw ChildError(description: "cannot copy \(path): \(String(cString: strerror(errno)))") }
+                off += w
+            }
+        }
+        lseek(file.fd, 0, SEEK_SET)
+        return file
+    }
+
     func spawn(_ program: [String]?, stdin: Int32, output: Int32, files: [ScratchFile]) throws -> ChildProcess {
         // A fresh copy each time: bwrap reads the program from the descriptor's offset.
         let filter = try ScratchFile(contents: Sandbox.seccompProgram)

@@ -6,14 +6,24 @@
 import MathreelCore
 import MathreelDaemon
 
+/// One scene of the solver's lesson: its plan entry and its finished code.
+public struct SolverScene: Sendable, Equatable {
+    public var title: String
+    public var goal: String
+    public var narration: [String]
+    public var code: String
+    public var scene: String
+}
+
 public enum SolverReply: Sendable, Equatable {
-    case solved(family: String, answer: String, code: String, scene: String)
+    /// `code` is the single scene; `lesson` the same answer as scenes (empty when the solver made none).
+    case solved(family: String, answer: String, code: String, scene: String, lesson: [SolverScene])
     /// Not a problem it knows; the message shows how to phrase one.
     case unsupported(String)
     /// The worker could not answer (it died, hung or could not start).
     case unavailable(String)
 
-    public var answer: String? { if case .solved(_, let a, _, _) = self { a } else { nil } }
+    public var answer: String? { if case .solved(_, let a, _, _, _) = self { a } else { nil } }
 }
 
 public struct OfflineSolver: Sendable {
@@ -71,7 +81,13 @@ public struct OfflineSolver: Sendable {
         } catch { return .unavailable("\(error)") }
         if o["ok"] == .bool(true), let family = o["family"]?.stringValue, let answer = o["answer"]?.stringValue,
            let code = o["code"]?.stringValue {
-            return .solved(family: family, answer: answer, code: code, scene: o["scene"]?.stringValue ?? "Solution")
+            let lesson = (o["lesson"]?.arrayValue ?? []).compactMap { v -> SolverScene? in
+                guard let s = v.objectValue, let title = s["title"]?.stringValue, let code = s["code"]?.stringValue,
+                      let scene = s["scene"]?.stringValue else { return nil }
+                return SolverScene(title: title, goal: s["goal"]?.stringValue ?? "",
+                                   narration: s["narration"]?.arrayValue?.compactMap(\.stringValue) ?? [], code: code, scene: scene)
+            }
+            return .solved(family: family, answer: answer, code: code, scene: o["scene"]?.stringValue ?? "Solution", lesson: lesson)
         }
         return .unsupported(o["message"]?.stringValue ?? "The offline solver does not know this kind of problem.")
     }

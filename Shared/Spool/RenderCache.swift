@@ -45,7 +45,9 @@ public struct RenderCache: Sendable {
     // MARK: The renderer's side
 
     /// Puts a cached render's files into `dir` for job `id` and returns its stored metadata; nil on a miss.
-    public func serve(_ key: String, for id: String, into dir: String, now: Double = RenderCache.now()) -> JSONObject? {
+    /// `renaming` gives a stored file another name in `dir` (a lesson's scene-N.mp4 is an entry's video.mp4).
+    public func serve(_ key: String, for id: String, into dir: String, renaming: [String: String] = [:],
+                      now: Double = RenderCache.now()) -> JSONObject? {
         guard RenderCache.isKey(key), JobID.isValid(id) else { return nil }
         let entry = root + "/" + key
         guard let (meta, stored) = RenderCache.read(entry + "/meta.json") else { return nil }
@@ -56,22 +58,28 @@ public struct RenderCache: Sendable {
         guard index(id, key), PlainFile.touch(entry + "/users/" + id) else { return nil }
         for case .string(let name) in files {
             guard name.hasPrefix("video.") || name == "thumbnail.jpg", !name.contains("/") else { return nil }
-            PlainFile.remove(dir + "/" + name)
-            if (try? PlainFile.linkOrCopy(entry + "/" + name, to: dir + "/" + name)) == nil { return nil }
+            let mine = renaming[name] ?? name
+            PlainFile.remove(dir + "/" + mine)
+            if (try? PlainFile.linkOrCopy(entry + "/" + name, to: dir + "/" + mine)) == nil { return nil }
         }
         return render
     }
 
     /// Stores `files` from `dir` (links, so they share the job's bytes) with the render's
     /// metadata, job `id` its first user; then keeps the cache under its cap.
-    public func store(_ key: String, for id: String, from dir: String, files: [String], render: JSONObject, now: Double = RenderCache.now()) {
+    /// `renaming` stores a file of `dir` under another name (what `serve` gets back).
+    public func store(_ key: String, for id: String, from dir: String, files: [String], renaming: [String: String] = [:],
+                      render: JSONObject, now: Double = RenderCache.now()) {
         guard RenderCache.isKey(key), JobID.isValid(id), PlainDirectory.makeIfMissing(root) else { return }
         let staging = ".staging-\(JobID.make())"
         let path = root + "/" + staging
         guard PlainDirectory.create(path, exclusive: true) else { return }
         var meta = render
-        meta["files"] = .array(files.map(JSONValue.string))
-        var ok = files.allSatisfy { !$0.contains("/") && (try? PlainFile.linkOrCopy(dir + "/" + $0, to: path + "/" + $0)) != nil }
+        meta["files"] = .array(files.map { .string(renaming[$0] ?? $0) })
+        var ok = files.allSatisfy { name in
+            let stored = renaming[name] ?? name
+            return !name.contains("/") && !stored.contains("/") && (try? PlainFile.linkOrCopy(dir + "/" + name, to: path + "/" + stored)) != nil
+        }
         ok = ok && (try? PlainFile.write(JSONValue.object(meta).serialized(), to: path + "/meta.json", exclusive: true, sync: true)) != nil
         ok = ok && PlainDirectory.create(path + "/users", exclusive: true) && PlainFile.touch(path + "/users/" + id)
         // Indexed before it appears, so whatever a crash leaves, releasing the job finds it.

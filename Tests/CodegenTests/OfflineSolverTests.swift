@@ -60,17 +60,21 @@ let checkSolverScript = repoRoot + "/Tests/Solver/check_solver.py"
     func theClientSolvesRefusesAndReplacesABrokenWorker() async throws {
         let solver = OfflineSolver(python: manimPython, timeout: 5)
         defer { Task { await solver.stop() } }
-        guard case .solved(let family, let answer, let code, let scene) = await solver.solve("Solve x^2 - 5x + 6 = 0") else {
+        guard case .solved(let family, let answer, let code, let scene, let lesson) = await solver.solve("Solve x^2 - 5x + 6 = 0") else {
             Issue.record("not solved"); return
         }
         #expect(family == "quadratic" && answer == "x = 2, x = 3" && scene == "Solution")
         #expect(code.contains("class Solution(Scene)") && !code.contains("x^2 - 5x"), "only SymPy's LaTeX reaches the code")
+        // The same answer as a lesson: three scenes, each its own class, the answer in the last.
+        #expect(lesson.map(\.scene) == ["Problem", "Steps", "Answer"])
+        #expect(lesson.allSatisfy { $0.code.contains("class \($0.scene)(Scene)") && !$0.narration.isEmpty })
+        #expect(lesson.last?.narration.first?.contains("x = 2, x = 3") == true)
         guard case .unsupported(let message) = await solver.solve("__import__('os').system('id')") else { Issue.record("not refused"); return }
         #expect(message.contains("solve x^2 - 5x + 6 = 0"), "it shows how to phrase one: \(message)")
         guard case .unsupported(let poem) = await solver.solve("Write me a poem about autumn") else { Issue.record("not refused"); return }
         #expect(poem.contains("MATHREEL_PROVIDERS"), "and where to configure a provider: \(poem)")
         // A follow-up carries the previous problem.
-        guard case .solved(let f2, _, _, _) = await solver.solve("now plot it", context: "differentiate x^3") else { Issue.record("no follow-up"); return }
+        guard case .solved(let f2, _, _, _, _) = await solver.solve("now plot it", context: "differentiate x^3") else { Issue.record("no follow-up"); return }
         #expect(f2 == "plot")
         // The worker dies: the next problem starts a new one.
         let first = try #require(await solver.workerPID())

@@ -37,9 +37,24 @@ import TestSupport
         for job in delivered {
             #expect(job.codegen?.json["provider"] == .string("offline") && job.codegen?.json["answer"]?.stringValue?.isEmpty == false)
             families.insert(job.codegen?.json["family"]?.stringValue ?? "")
-            #expect((job.render?.json["duration_s"]?.doubleValue ?? 0) >= 5, "\(ids[job.id] ?? ""): a worked solution takes time to show")
+            let name = ids[job.id] ?? job.id
+            #expect((job.render?.json["duration_s"]?.doubleValue ?? 0) >= 5, "\(name): a worked solution takes time to show")
             #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/video.mp4"))
-            #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/attempt-1.py"))
+            // Every family is a lesson of at least three scenes, each rendered alone and joined frame for frame.
+            let scenes = job.plan?.scenes ?? []
+            #expect(scenes.count >= 3, "\(name): \(scenes.count) scenes")
+            #expect(!job.degraded && scenes.allSatisfy { $0.status == .ready && !$0.slate }, "\(name): \(scenes.map { "\($0.status) \($0.error?.message ?? "")" })")
+            var next = 0
+            for scene in scenes {
+                #expect(scene.startFrame == next && (scene.durationFrames ?? 0) > 0 && scene.endFrame == next + (scene.durationFrames ?? 0) - 1, "\(name) scene \(scene.n)")
+                next += scene.durationFrames ?? 0
+                #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(job.id)/scene-\(scene.n).py"))
+            }
+            let fps = job.render?.json["fps"]?.doubleValue ?? 0
+            #expect(abs(Double(next) / max(fps, 1) - (job.render?.json["duration_s"]?.doubleValue ?? 0)) < 0.1, "\(name): \(next) frames at \(fps) fps")
+            #expect(job.stage == .combining && job.stages.map(\.stage) == [.initializing, .planning, .scenario_creation, .code_generation, .rendering, .combining],
+                    "\(job.stages.map(\.stage))")
+            #expect(job.progress == 90)
         }
         #expect(families.count == 17, "\(families.sorted())")
         let quadratic = try #require(delivered.first { ids[$0.id] == "x^2 - 5x + 6 = 0" })

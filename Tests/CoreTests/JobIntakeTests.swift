@@ -43,10 +43,11 @@ func codeJSON(_ code: String) -> String {
         #expect(job.code == nil)
         #expect(job.status == .queued)
         #expect(job.progress == 5)
-        #expect(job.options == JobOptions(quality: .low, format: .mp4, maxDurationS: 30))
+        // A problem is a lesson unless it asks for one scene: the lesson's 180 s.
+        #expect(job.options == JobOptions(quality: .low, format: .mp4, maxDurationS: 180))
         #expect(job.options.quality == .low)
         #expect(job.options.format == .mp4)
-        #expect(job.options.maxDurationS == 30)
+        #expect(job.options.maxDurationS == Lesson.defaultDuration)
         #expect(job.origin.channel == .file)
         #expect(job.origin.chatID == nil)
         #expect(job.createdAt == Timestamp.string(intakeNow))
@@ -61,7 +62,7 @@ func codeJSON(_ code: String) -> String {
         #expect(written["kind"] == .string("problem"))
         #expect(written["status"] == .string("queued"))
         #expect(written["progress"] == .int(5))
-        #expect(written["options"] == .object(["quality": .string("low"), "format": .string("mp4"), "max_duration_s": .int(30),
+        #expect(written["options"] == .object(["quality": .string("low"), "format": .string("mp4"), "max_duration_s": .int(180),
                                                "scenes": .string("auto"), "narration": .string("on"), "language": .string("en")]))
         #expect(written["origin"] == .object(["channel": .string("file")]))
         #expect(try Job.decode(job.encoded()) == job)
@@ -76,6 +77,17 @@ func codeJSON(_ code: String) -> String {
         #expect(job.options.format == .mp4)
         #expect(job.status == .queued)
         #expect(job.progress == 5)
+    }
+
+    @Test func onlyALessonGetsTheLessonsDuration() throws {
+        #expect(try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "options": {"scenes": 1}}"#).options.maxDurationS == 30)
+        #expect(try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "options": {"scenes": 4}}"#).options.maxDurationS == 180)
+        #expect(try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "options": {"max_duration_s": null}}"#).options.maxDurationS == 180)
+        #expect(try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "options": {"max_duration_s": 45}}"#).options.maxDurationS == 45)
+        #expect(try intakeJob(#"{"code": "from manim import *\nclass S(Scene):\n    def construct(self): pass\n"}"#).options.maxDurationS == 30)
+        // A stage reading a job already taken in keeps what intake wrote.
+        let kept = try intakeJob(#"{"problem": "Solve x^2 - 5x + 6 = 0", "options": {"scenes": 1}}"#)
+        #expect(try Job.decode(kept.encoded()).options.maxDurationS == 30)
     }
 
     @Test func theIntakeDefaultQualityAppliesOnlyWhenTheFileGivesNone() throws {

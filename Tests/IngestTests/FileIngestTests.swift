@@ -212,7 +212,7 @@ struct Bad {
         #expect(job.progress == 5)
         #expect(job.origin.channel == .file)
         #expect(job.next == "codegen")
-        #expect(job.options == JobOptions(quality: .low, format: .mp4, maxDurationS: 30))
+        #expect(job.options == JobOptions(quality: .low, format: .mp4, maxDurationS: 180))
         #expect(job.extra["x_note"] == .string("kept"))
         let entry = try #require(job.history.last)
         #expect(entry.by == "ingest")

@@ -41,7 +41,9 @@ import Glibc
         defer { child.signalGroup(SIGKILL) }
 
         let reasons = { ((try? FileManager.default.contentsOfDirectory(atPath: spool.path(.quarantine))) ?? []).filter { $0.hasSuffix(".reason") } }
-        let set = await waitUntil(timeout: 30) { reasons().count == 1 }
+        // The reason is written before the file moves (a crash between leaves a note, not a
+        // silent file), so the move is done only once the file has left incoming/ too.
+        let set = await waitUntil(timeout: 30) { reasons().count == 1 && !FileManager.default.fileExists(atPath: secret) }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(set, "not quarantined: \(text.suffix(2000))")
         let why = try String(contentsOfFile: spool.path(.quarantine) + "/" + reasons()[0], encoding: .utf8)

@@ -62,7 +62,7 @@ public struct Codegen: Sendable {
         var laterMayWork = false
         for name in settings.chain {
             if name == .offline {
-                guard case .solved(let family, let answer, let code, _) = offline else { continue }
+                guard case .solved(let family, let answer, let code, _, let lesson) = offline else { continue }
                 let check = try await checker.check(code)
                 guard check.valid else {
                     // Our own scene failing our own check is a bug: say so in the log, and go on.
@@ -71,6 +71,9 @@ public struct Codegen: Sendable {
                     continue
                 }
                 calls.append(Call(provider: "offline", outcome: "ok", seconds: offlineSeconds))
+                if Codegen.wantsLesson(job), let plan = try await plan(job, lesson, family: family) {
+                    return acceptLesson(job, plan: plan, answer: answer, family: family, calls: calls, started: started)
+                }
                 return try accept(job, code: check.code, provider: "offline", model: "sympy", answer: answer, family: family,
                                   calls: calls, started: started)
             }
@@ -215,6 +218,7 @@ public struct Codegen: Sendable {
         codegen.totalSeconds = (ContinuousClock.now - started).seconds
         job.codegen = codegen
         job.history.append(HistoryEntry(status: job.status.rawValue, by: "codegen", note: note ?? "code by \(provider) (\(model))"))
+        job.reach(.code_generation, note: "one scene")
         return .handOn(job, to: .render)
     }
 

@@ -29,6 +29,7 @@ public struct Deliverer: Sendable {
         var job: Job
         do { job = try claim.job() } catch { return .quarantine("not a job mathreel can read: \(error)") }
         job.record(.uploading, by: "deliver")
+        job.reach(.storage)
         let ext = job.options.format.rawValue
         let stored = "\(job.id).\(ext)"
         let target = Deliverer.storedVideo(job, in: videos)
@@ -61,6 +62,7 @@ public struct Deliverer: Sendable {
         delivery.path = target
         delivery.bytes = bytes
         job.delivery = delivery
+        job.reach(.completed)
         job.record(.ready, by: "deliver", note: "one-time link issued; it expires in \(Lifetimes.words(config.lifetimes.ready)) if unused")
         // Owed before the hand-on: a crash in between repeats this step, whose key is the same.
         if try store.owe(key: Notices.key(job, .ready), jobID: job.id, kind: .ready) { onNoticeOwed() }

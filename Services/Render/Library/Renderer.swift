@@ -20,6 +20,7 @@ public struct Renderer: Sendable {
     public var sandbox: Sandbox
     public let cache: RenderCache
     public let pool: WarmPool
+    public let slots: RenderSlots
     public let logger: Logger
 
     public init(spool: Spool, config: Config, logger: Logger) {
@@ -33,6 +34,7 @@ public struct Renderer: Sendable {
         self.sandbox = sandbox
         let warm = config.warmWorkers ?? Renderer.concurrency(config)
         pool = WarmPool(sandbox: sandbox, size: warm)
+        slots = RenderSlots(Renderer.concurrency(config))
     }
 
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
@@ -65,6 +67,7 @@ public struct Renderer: Sendable {
     }
 
     func render(_ job: Job) async throws -> Outcome {
+        if let plan = job.plan { return try await renderLesson(job, plan) }
         var job = job
         guard let source = job.code, !source.isEmpty else {
             return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))
@@ -84,6 +87,7 @@ public struct Renderer: Sendable {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
+        job.reach(.rendering)
         let checked = ContinuousClock.now
 
         try dir.write(Array(check.code.utf8), as: "scene.py")
@@ -92,15 +96,29 @@ public struct Renderer: Sendable {
         if let hit = cache.serve(key, for: job.id, into: dir.path) { return served(hit, job, since: started) }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(scene), "threads": .int(Int64(encoderThreads)),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(job.options.format.rawValue)]
-        let worker = try await pool.take()
-        // The render's cores are busy until its video is stored: only then may a replacement import.
+        return try await withRunner { worker in
+            try await produce(job, worker: worker, request: request, key: key, rawKey: rawKey, scene: scene,
+                              started: started, checked: checked)
+        }
+    }
+
+    /// A warm runner for one render, inside one of the renders' slots. The render's cores are
+    /// busy until `body` has stored its video: only then may a replacement import.
+    func withRunner<T>(_ body: (SandboxWorker) async throws -> T) async throws -> T {
+        await slots.acquire()
+        let worker: SandboxWorker
+        do { worker = try await pool.take() } catch {
+            await slots.release()
+            throw error
+        }
         do {
-            let outcome = try await produce(job, worker: worker, request: request, key: key, rawKey: rawKey, scene: scene,
-                                            started: started, checked: checked)
+            let result = try await body(worker)
             await pool.finished()
-            return outcome
+            await slots.release()
+            return result
         } catch {
             await pool.finished()
+            await slots.release()
             throw error
         }
     }
@@ -239,6 +257,8 @@ public struct Probe: Sendable {
     public let width: Int
     public let height: Int
     public let fps: Double
+    /// The video stream's frames, when ffprobe was asked to count them (`-count_packets`).
+    public let frames: Int?
 
     /// From `ffprobe -print_format json -show_streams -show_format`; nil without a video stream.
     public init?(json: [UInt8]) {
@@ -249,6 +269,7 @@ public struct Probe: Sendable {
         width = v["width"]?.intValue ?? 0
         height = v["height"]?.intValue ?? 0
         fps = rate.count == 2 && rate[1] > 0 ? rate[0] / rate[1] : 0
+        frames = v["nb_read_packets"]?.stringValue.flatMap { Int($0) }
     }
 }
 

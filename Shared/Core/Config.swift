@@ -119,10 +119,12 @@ public struct Config: Sendable {
                                     "DEFAULT_QUALITY", "MAX_CONCURRENT_RENDERS"]
 
     public init(environment given: [String: String] = ProcessInfo.processInfo.environment) throws {
-        var env = given
+        var env = given, borrowed: Set<String> = []
         for key in Config.unprefixed where (env["MATHREEL_" + key] ?? "").isEmpty {
-            if let v = env[key], !v.isEmpty { env["MATHREEL_" + key] = v }
+            if let v = env[key], !v.isEmpty { env["MATHREEL_" + key] = v; borrowed.insert("MATHREEL_" + key) }
         }
+        // A refusal names the key the person set.
+        func named(_ key: String) -> String { borrowed.contains(key) ? String(key.dropFirst("MATHREEL_".count)) : key }
         environment = env
         python = Config.python(env)
         spool = env["MATHREEL_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool"
@@ -149,7 +151,7 @@ public struct Config: Sendable {
             guard let raw = env[key], !raw.isEmpty else { return nil }
             guard let v = Int64(raw), range.contains(v) else {
                 let allowed = range.upperBound == .max ? "\(range.lowerBound) or more" : "from \(range.lowerBound) to \(range.upperBound)"
-                throw ConfigError(description: "\(key) must be a whole number\(unit), \(allowed); got '\(raw)'")
+                throw ConfigError(description: "\(named(key)) must be a whole number\(unit), \(allowed); got '\(raw)'")
             }
             return v
         }
@@ -158,7 +160,7 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_RENDER_CACHE_MAX_BYTES", 0...Int64.max, " of bytes") { renderCacheMaxBytes = v }
         if let raw = env["MATHREEL_DEFAULT_QUALITY"], !raw.isEmpty {
             guard let q = Quality(rawValue: raw) else {
-                throw ConfigError(description: "MATHREEL_DEFAULT_QUALITY must be one of low, medium, high; got '\(raw)'")
+                throw ConfigError(description: "\(named("MATHREEL_DEFAULT_QUALITY")) must be one of low, medium, high; got '\(raw)'")
             }
             defaultQuality = q
         }

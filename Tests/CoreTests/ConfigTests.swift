@@ -14,6 +14,10 @@ import Testing
         ("MATHREEL_WARM_WORKERS", "-1", "MATHREEL_WARM_WORKERS must be a whole number, from 0 to 256; got '-1'"),
         ("MATHREEL_CODEGEN_CONCURRENCY", "0", "MATHREEL_CODEGEN_CONCURRENCY must be a whole number, from 1 to 64; got '0'"),
         ("MATHREEL_RENDER_NICE", "20", "MATHREEL_RENDER_NICE must be a whole number, from 0 to 19; got '20'"),
+        ("MATHREEL_MAX_SCENE_CONCURRENCY", "9", "MATHREEL_MAX_SCENE_CONCURRENCY must be a whole number, from 1 to 8; got '9'"),
+        // sf_backend's names are refused under the name that was set.
+        ("MAX_SCENE_CONCURRENCY", "0", "MAX_SCENE_CONCURRENCY must be a whole number, from 1 to 8; got '0'"),
+        ("DEFAULT_QUALITY", "4k", "DEFAULT_QUALITY must be one of low, medium, high; got '4k'"),
         ("MATHREEL_LOG_LEVEL", "verbose", "MATHREEL_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got 'verbose'"),
     ])
     func aWrongNumberOrAddressSaysWhatIsAllowed(_ key: String, _ value: String, _ message: String) {
@@ -30,7 +34,15 @@ import Testing
         let stages = try Config(environment: ["MATHREEL_MAX_CONCURRENT_RENDERS": "3", "MATHREEL_WARM_WORKERS": "0", "MATHREEL_CODEGEN_CONCURRENCY": "8",
                                               "MATHREEL_RENDER_NICE": "10", "MATHREEL_LOG_LEVEL": "debug"])
         #expect(stages.maxConcurrentRenders == 3 && stages.warmWorkers == 0 && stages.codegenConcurrency == 8 && stages.renderNice == 10 && stages.logLevel == "debug")
+        // sf_backend's names are read when the MATHREEL_ form is unset, and only then.
+        let borrowed = try Config(environment: ["MAX_SCENE_CONCURRENCY": "2", "MAX_CONCURRENT_RENDERS": "5", "DEFAULT_QUALITY": "high",
+                                                "PLANNER_MODEL": "llama-3.3-70b", "MATHREEL_SCENE_MODEL": "mine", "SCENE_MODEL": "theirs"])
+        #expect(borrowed.maxSceneConcurrency == 2 && borrowed.maxConcurrentRenders == 5 && borrowed.defaultQuality == .high)
+        #expect(borrowed.environment["MATHREEL_PLANNER_MODEL"] == "llama-3.3-70b" && borrowed.environment["MATHREEL_SCENE_MODEL"] == "mine")
+        let both = try Config(environment: ["MATHREEL_MAX_SCENE_CONCURRENCY": "3", "MAX_SCENE_CONCURRENCY": "7"])
+        #expect(both.maxSceneConcurrency == 3)
         let defaults = try Config(environment: [:])
+        #expect(defaults.maxSceneConcurrency == 4)
         #expect(defaults.maxConcurrentRenders == nil && defaults.warmWorkers == nil && defaults.codegenConcurrency == 4 && defaults.renderNice == 0)
     }
 }

@@ -187,6 +187,24 @@ public enum Lesson {
 }
 
 extension Job {
+    /// What the API, SSE, `mathreel status --json` and the web page show of a lesson:
+    /// its stage, the stages reached, and each scene's state (never a file path).
+    public var lessonView: JSONObject {
+        var o: JSONObject = ["version": .int(Int64(version)), "parent_id": parentID.map(JSONValue.string) ?? .null,
+                             "stage": stage.map { .string($0.rawValue) } ?? .null, "stages": .array(stages.map(\.json))]
+        guard let plan else { return o }
+        o["degraded"] = .bool(degraded)
+        o["scenes"] = .array(plan.scenes.map { s in
+            var v: JSONObject = ["n": .int(Int64(s.n)), "title": .string(s.title), "status": .string(s.status.rawValue), "slate": .bool(s.slate)]
+            for (k, f) in [("start_frame", s.startFrame), ("end_frame", s.endFrame), ("duration_frames", s.durationFrames)] {
+                v[k] = f.map { .int(Int64($0)) } ?? .null
+            }
+            v["error"] = s.error.map { .object(["code": .string($0.code), "message": .string($0.message)]) } ?? .null
+            return .object(v)
+        })
+        return o
+    }
+
     /// Moves the lesson to `stage`: `stage`, `progress` and one more `stages` entry.
     /// A stage reached again (a retry after a crash) keeps its first entry.
     public mutating func reach(_ stage: LessonStage, note: String? = nil, at: Date = Date()) {

@@ -251,6 +251,14 @@ public final class Claim: @unchecked Sendable {
         return true
     }
 
+    /// Rewrites the claimed job in place, still locked and still here, so a reader
+    /// sees a long step's progress (a lesson's scenes as they finish). A crash after
+    /// it leaves this version in active/, which recovery returns like any claim.
+    public func checkpoint(_ job: Job) throws {
+        precondition(!isFinished, "claim already let go")
+        try replace(with: job.encoded())
+    }
+
     /// Protocol step 3: record where the job goes, then rename it there.
     public func handOn(_ job: Job, to place: Place, mtime: Double? = nil) throws {
         precondition(!isFinished, "claim already let go")

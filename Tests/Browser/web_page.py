@@ -10,7 +10,7 @@ Usage: web_page.py --base URL [--problem TEXT] [--timeout S]
 At a phone's size (390x844) it checks that the page has no horizontal scroll and that
 axe-core finds no WCAG 2.0/2.1 A or AA violation; then, with the keyboard only, it types
 the problem, sends it, follows the live status region until a "Watch your video" link
-appears, runs axe-core again, and sends a too-short problem, whose error must show in
+appears (the lesson's scenes listed meanwhile, each ready by the end), runs axe-core again, and sends a too-short problem, whose error must show in
 the role="alert" region and take the focus. The job is a real one: the server must be
 able to make the video within --timeout.
 
@@ -153,7 +153,9 @@ const alert = document.querySelector('[role="alert"]');
 const link = Array.from(document.querySelectorAll('a')).find(a => a.textContent.trim() === 'Watch your video' && a.offsetParent !== null);
 const button = Array.from(document.querySelectorAll('form button')).find(b => b.textContent.trim() === 'Make the video');
 const active = document.activeElement;
+const scenes = document.getElementById('scenes');
 return {
+  scenes: scenes && !scenes.hidden ? Array.from(scenes.querySelectorAll('li')).map(li => li.textContent.trim()) : [],
   status: status ? status.textContent.trim() : null,
   alert: alert ? alert.textContent.trim() : null,
   alertFocused: !!(alert && active && (active === alert || alert.contains(active))),
@@ -195,6 +197,7 @@ def follow_job(driver, args, result, fail):
     send_problem_by_keyboard(driver, args.problem)
 
     texts = []
+    scene_lists = []  # each different list of the lesson's scenes the page showed
     start = time.monotonic()
     deadline = start + args.timeout
     last_said = None
@@ -205,6 +208,9 @@ def follow_job(driver, args, result, fail):
         if s["status"] != last_said and s["status"]:
             say(f"  {time.monotonic() - start:6.1f} s  status: {s['status']}")
             last_said = s["status"]
+        if s["scenes"] and (not scene_lists or scene_lists[-1] != s["scenes"]):
+            scene_lists.append(s["scenes"])
+            say(f"  {time.monotonic() - start:6.1f} s  scenes: {s['scenes']}")
         if s["alert"]:
             raise CheckFailed(f"the page shows an error instead of following the job: {s['alert']!r}")
         if s["link"]:
@@ -221,6 +227,13 @@ def follow_job(driver, args, result, fail):
     say(f"  ready after {took:.1f} s; link: {s['link']}")
     say(f"  status texts (polled every {POLL:g} s): {texts}")
     say(f"  status texts (every change): {seen_by_observer}")
+    # A lesson: its scenes listed while it was made, each ready by the end.
+    final = scene_lists[-1] if scene_lists else []
+    result["scenes"] = final
+    if len(final) < 3:
+        fail("scene list", f"a lesson's scenes were not listed while it was made (seen: {scene_lists})")
+    elif not all(item.endswith(": ready") for item in final):
+        fail("scene list", f"not every scene was shown ready: {final}")
     if not s["status"].startswith("Ready"):
         fail("status region", f"the link appeared but the status says {s['status']!r}, not Ready")
     if len(set(texts) | set(seen_by_observer)) < 2:

@@ -28,6 +28,35 @@ import Testing
         #expect(object["progress"]?.intValue == 50)
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func statusAndFollowShowALessonsStageAndScenes() async throws {
+        let f = try CLIFixture()
+        let job = try f.place(.failed, status: .failed) {
+            $0.reach(.planning, note: "3 scenes")
+            $0.reach(.rendering)
+            var plan = LessonPlan(scenes: [PlannedScene(n: 1, title: "The problem", status: .ready),
+                                           PlannedScene(n: 2, title: "The method and its steps", status: .error),
+                                           PlannedScene(n: 3, title: "The answer", status: .ready)])
+            plan.scenes[1].error = JobError(stage: "render", code: ErrorCode.renderFailed, message: "Line 6: ZeroDivisionError: division by zero\nmore")
+            plan.scenes[1].slate = true
+            plan.placeFrames([30, 60, 45])
+            $0.plan = plan
+            $0.degraded = true
+            $0.error = JobError(stage: "render", code: ErrorCode.renderFailed, message: "The lesson could not be joined.")
+        }
+        let r = try await f.run("status", [job.id])
+        #expect(r.status == .exited(0), "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("stage:    rendering since "), "\(r.stdout)")
+        #expect(r.stdout.contains("lesson:   3 scenes; a scene that failed was replaced by its slate"), "\(r.stdout)")
+        #expect(r.stdout.contains("    2. The method and its steps: error, frames 30 to 89, replaced by its slate\n       why: Line 6: ZeroDivisionError: division by zero (render_failed)"), "\(r.stdout)")
+        #expect(r.stdout.contains("    3. The answer: ready, frames 90 to 134"), "\(r.stdout)")
+        // follow: one line per change, naming the stage and each scene's state, then the failure's exit.
+        let follow = try await f.run("follow", [job.id, "--timeout", "10"])
+        #expect(follow.status == .exited(1))
+        #expect(follow.stderr.contains("failed/: failed 80%, rendering (failed); scenes: 1 ready, 2 replaced by its slate, 3 ready"), "\(follow.stderr)")
+        #expect(follow.stderr.contains("mathreel retry \(job.id)"))
+    }
+
     @Test func statusShowsTheErrorOfAFailedJob() async throws {
         let f = try CLIFixture()
         let job = try f.place(.failed, status: .failed) {

@@ -208,6 +208,25 @@ struct WebSide {
         #expect(w.jobs().map(\.id) == [id])
         let mine = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(id)?session_id=\(sid)"))
         #expect(mine.status == 200 && mine.json?.objectValue?["status"]?.stringValue == "queued")
+        #expect(mine.json?.objectValue?["stage"] == .string("initializing") && mine.json?.objectValue?["version"] == .int(1))
+        // A lesson half made: its stage and each scene's state, never where its files are.
+        let spool = w.daemon.spool
+        var job = try #require(w.jobs().first)
+        job.reach(.planning, note: "2 scenes")
+        job.reach(.rendering)
+        var plan = LessonPlan(scenes: [PlannedScene(n: 1, title: "The problem", status: .ready, code: "artifacts/\(id)/scene-1.py"),
+                                       PlannedScene(n: 2, title: "The steps", status: .rendering, code: "artifacts/\(id)/scene-2.py")])
+        plan.placeFrames([45])
+        job.plan = plan
+        _ = unlink(spool.path(.codegen, id + ".json"))
+        try spool.submit(job, to: .codegen)
+        let lesson = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(id)?session_id=\(sid)"))
+        let view = try #require(lesson.json?.objectValue)
+        #expect(view["stage"] == .string("rendering") && view["degraded"] == .bool(false))
+        #expect(view["stages"]?.arrayValue?.compactMap { $0.objectValue?["stage"]?.stringValue } == ["initializing", "planning", "rendering"])
+        let scenes = view["scenes"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(scenes.map { $0["status"]?.stringValue ?? "" } == ["ready", "rendering"] && scenes.first?["end_frame"] == .int(44))
+        #expect(!String(decoding: lesson.body, as: UTF8.self).contains("artifacts/"), "no file path reaches a caller")
         let theirs = try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(id)?session_id=\(Token.make().text)"))
         #expect(theirs.status == 404)
         // Bad input: each gets 4xx with a code and a message that says what to fix.

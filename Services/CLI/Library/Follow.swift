@@ -1,8 +1,10 @@
-// Following a job to its end for `submit --wait`: polls where the job is,
+// Following a job to its end for `submit --wait` and `mathreel follow`: polls where the job is,
 // reports each change of place, status or progress on stderr, and decides the
 // exit: 0 ready (link and video on stdout), 1 failed, 124 timed out.
+import ArgumentParser
 import Foundation
 import MathreelCore
+import MathreelDaemon
 import MathreelSpool
 
 struct Follower {
@@ -70,7 +72,9 @@ struct Follower {
 
     func describe(_ found: FoundJob) -> String {
         let progress = found.progress.map { " \($0)%" } ?? ""
-        return "\(found.place.path)/: \(found.status)\(progress) (\(Words.meaning(found.place)))"
+        let stage = found.job?.stage.map { ", \($0.rawValue)" } ?? ""
+        let scenes = found.job.flatMap(Words.scenes).map { "; scenes: \($0)" } ?? ""
+        return "\(found.place.path)/: \(found.status)\(progress)\(stage) (\(Words.meaning(found.place)))\(scenes)"
     }
 
     func finished(_ found: FoundJob) -> Int32 {
@@ -97,5 +101,25 @@ struct Follower {
         }
         Out.err("To try it again: mathreel retry \(id)")
         return 1
+    }
+}
+
+/// `mathreel follow ID`: what `submit --wait` does, for a job already submitted.
+struct Follow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a job to its end, a line for each change (its stage and its scenes, for a lesson).",
+        discussion: "Exits 0 when the job is ready (its link and video on stdout), 1 when it failed, 124 when --timeout passed first.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The job's id, as `mathreel submit` printed it.")
+    var id: String
+    @Option(help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
+    var timeout: Double = 900
+
+    func run() async throws {
+        let id = try jobID(self.id)
+        let spool = try daemon.openSpool(try daemon.loadConfig(), create: false)
+        let code = await Follower(spool: spool, id: id, timeout: timeout).follow()
+        if code != 0 { throw ExitCode(code) }
     }
 }

@@ -40,6 +40,10 @@ struct Status: AsyncParsableCommand {
             add("next try", "in \(Words.age(due - Date().timeIntervalSince1970))")
         }
         add("status", found.status + (found.progress.map { " (\($0)%)" } ?? ""))
+        if let job = found.job, let stage = job.stage {
+            add("stage", stage.rawValue + (job.stages.last.map { " since \($0.at)" + ($0.note.map { ": \($0)" } ?? "") } ?? ""))
+            if job.version > 1 { add("version", "\(job.version), an edit of \(job.parentID ?? "another job")") }
+        }
         let o = found.object ?? [:]
         if let job = found.job {
             switch job.kind {
@@ -50,6 +54,10 @@ struct Status: AsyncParsableCommand {
             let ago = job.createdDate.map { " (\(Words.age(Date().timeIntervalSince($0))) ago)" } ?? ""
             add("created", job.createdAt + ago)
             if let answer = job.answer { add("answer", answer) }
+            if job.plan != nil {
+                add("lesson", "\(job.plan?.scenes.count ?? 0) scenes" + (job.degraded ? "; a scene that failed was replaced by its slate" : ""))
+                lines += Words.sceneLines(job)
+            }
         } else {
             add("note", "ingest has not read this file yet, so only what it says is shown")
             if let p = o["problem"]?.stringValue { add("problem", Self.excerpt(p)) }

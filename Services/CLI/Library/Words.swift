@@ -42,6 +42,25 @@ enum Words {
         case .deferred(let s): "waiting for another try by \(s.rawValue)"
         }
     }
+
+    /// A lesson's scenes on one line: "1 ready, 2 rendering, 3 replaced by its slate".
+    static func scenes(_ job: Job) -> String? {
+        guard let plan = job.plan else { return nil }
+        return plan.scenes.map { s in
+            "\(s.n) " + (s.slate ? "replaced by its slate" : s.status.rawValue.replacingOccurrences(of: "_", with: " "))
+        }.joined(separator: ", ")
+    }
+
+    /// A lesson's scenes, a line each, for `mathreel status`.
+    static func sceneLines(_ job: Job) -> [String] {
+        (job.plan?.scenes ?? []).map { s in
+            var line = "    \(s.n). \(s.title.count > 48 ? String(s.title.prefix(48)) + "…" : s.title): " + s.status.rawValue
+            if let start = s.startFrame, let end = s.endFrame { line += ", frames \(start) to \(end)" }
+            if s.slate { line += ", replaced by its slate" }
+            if let e = s.error { line += "\n       why: \(e.message.split(separator: "\n").first.map(String.init) ?? "") (\(e.code))" }
+            return line
+        }
+    }
 }
 
 extension Spool {

@@ -354,6 +354,7 @@ enum JobView {
         if found.place == .ready, let url = job.linkURL { o["link"] = .string(url); o["expires_at"] = job.linkExpiresAt.map(JSONValue.string) ?? .null }
         if let answer = job.answer { o["answer"] = .string(answer) }
         if let e = job.error { o["error"] = .object(["code": .string(e.code), "message": .string(e.message)]) }
+        o.merge(job.lessonView) { $1 }
         if history {
             o["history"] = .array(job.history.map { .object(["at": .string($0.at), "status": .string($0.status), "note": $0.note.map(JSONValue.string) ?? .null]) })
         }
@@ -406,7 +407,9 @@ extension IngestSite {
                     try await writer.write(ByteBuffer(string: "event: status\ndata: " + String(decoding: gone.serialized(pretty: false), as: UTF8.self) + "\n\n"))
                     break
                 }
-                let key = "\(found.status)/\(found.progress ?? -1)/\(found.place.path)"
+                // A scene that finishes is a change too: the page lists the scenes as they come.
+                let scenes = found.job?.plan?.scenes.map { "\($0.status.rawValue)\($0.slate ? "*" : "")" }.joined(separator: ",") ?? ""
+                let key = "\(found.status)/\(found.progress ?? -1)/\(found.place.path)/\(found.job?.stage?.rawValue ?? "")/\(scenes)"
                 if key != last {
                     last = key; spoke = .now
                     let data = String(decoding: JobView.object(found, history: false).serialized(pretty: false), as: UTF8.self)

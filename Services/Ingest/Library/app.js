@@ -16,6 +16,23 @@
     failed: { words: 'Failed', progress: null },
     expired: { words: 'Expired', progress: null },
   };
+  // A lesson's stage, when the job has one, says more than its status.
+  const STAGES = {
+    initializing: 'Getting started',
+    planning: 'Planning the lesson',
+    scenario_creation: 'Writing each scene',
+    code_generation: 'Writing the animation code',
+    rendering: 'Rendering the scenes',
+    combining: 'Joining the scenes',
+    storage: 'Preparing your link',
+  };
+  const SCENE_WORDS = {
+    queued: 'waiting',
+    generating_code: 'writing its code',
+    rendering: 'rendering',
+    ready: 'ready',
+    error: 'could not be drawn',
+  };
   const KINDS = {
     problem: {
       label: 'Your math problem',
@@ -45,6 +62,7 @@
   const bar = $('progress');
   const statusLine = $('status');
   const result = $('result');
+  const sceneList = $('scenes');
   const recent = $('recent');
   const recentList = $('recent-list');
 
@@ -192,6 +210,8 @@
     result.textContent = '';
     bar.value = 0;
     bar.textContent = '0%';
+    sceneList.textContent = '';
+    sceneList.hidden = true;
     panel.hidden = false;
     panel.scrollIntoView({ block: 'nearest' });
     // The live region stays in the page; it only changes text, so it is announced.
@@ -263,11 +283,29 @@
     bar.textContent = job.progress + '%';
   }
 
+  // A lesson's scenes, one item each, redrawn from each report (text only, never markup).
+  function showScenes(d) {
+    if (!Array.isArray(d.scenes) || d.scenes.length === 0) return;
+    sceneList.textContent = '';
+    for (const s of d.scenes) {
+      if (!s || typeof s !== 'object') continue;
+      const state = typeof s.status === 'string' ? s.status : 'queued';
+      const title = typeof s.title === 'string' && s.title ? s.title : 'Scene';
+      const words = s.slate ? 'could not be drawn; a slate with its title and step stands in' : (SCENE_WORDS[state] || state);
+      const item = el('li', SCENE_WORDS[state] ? state : '', title + ': ' + words);
+      sceneList.appendChild(item);
+    }
+    sceneList.hidden = sceneList.childElementCount === 0;
+  }
+
   // Shows one status report; true when the job has reached its end for this page.
   function update(job, d) {
     if (!d || typeof d.status !== 'string') return false;
     const known = STATUSES[d.status];
-    const words = known ? known.words : d.status;
+    const ended = d.status === 'ready' || d.status === 'delivered' || d.status === 'failed' || d.status === 'expired';
+    const staged = !ended && typeof d.stage === 'string' && Object.prototype.hasOwnProperty.call(STAGES, d.stage) ? STAGES[d.stage] : null;
+    const words = staged || (known ? known.words : d.status);
+    showScenes(d);
     job.words = words;
     setProgress(job, typeof d.progress === 'number' ? d.progress : (known ? known.progress : null));
 
@@ -276,7 +314,8 @@
         const href = safeLink(d.link);
         if (!href) { fail(job, 'failed', 'The server sent a link this page cannot open.'); return true; }
         showReady(href, d);
-        setStatus(words + ': your video is ready to watch.');
+        setStatus(words + ': your video is ready to watch.' + (d.degraded
+          ? ' A scene could not be drawn, so a slate with its title and step stands in for it.' : ''));
         return true;
       }
       if (d.status === 'delivered') {

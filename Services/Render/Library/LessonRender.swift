@@ -19,7 +19,7 @@ enum SceneRender: Sendable {
 }
 
 extension Renderer {
-    func renderLesson(_ job: Job, _ plan: LessonPlan) async throws -> Outcome {
+    func renderLesson(_ job: Job, _ plan: LessonPlan, progress: (Job) -> Void) async throws -> Outcome {
         var job = job, plan = plan
         let started = ContinuousClock.now
         let dir = try spool.artifacts(job.id)
@@ -34,7 +34,11 @@ extension Renderer {
             sources.append((s.n, String(decoding: code, as: UTF8.self), s.sceneClass))
         }
         var seconds = 0.0, hits = 0
-        for (n, result) in try await renderScenes(job, sources) {
+        for s in todo { plan.scenes[s.n - 1].status = .rendering }
+        job.plan = plan
+        progress(job)
+        // Each scene's state is shown as it ends, so a person sees the lesson fill in.
+        try await renderScenes(job, sources) { n, result in
             let i = n - 1
             plan.scenes[i].renders += 1
             switch result {
@@ -46,6 +50,8 @@ extension Renderer {
                 plan.scenes[i].status = .error; plan.scenes[i].error = e
                 logger.warning("a lesson's scene failed; its slate stands in", metadata: ["job_id": "\(job.id)", "scene": "\(n)", "error": "\(e.message.prefix(300))"])
             }
+            job.plan = plan
+            progress(job)
         }
         let failed = plan.scenes.filter { $0.status == .error }
         if failed.count == plan.scenes.count {
@@ -55,14 +61,16 @@ extension Renderer {
         }
         // Each failed scene's slate: our own template with its title and goal, never its code.
         let slates = failed.map { (n: $0.n, code: Renderer.slate(title: $0.title, goal: $0.goal), scene: Optional("Slate")) }
-        for (n, result) in try await renderScenes(job, slates) {
-            guard case .ready(let frames, _, _) = result else {
-                job.plan = plan
-                let why = plan.scenes[n - 1].error?.message ?? ""
-                return .fail(job, failure(ErrorCode.renderFailed, "Scene \(n) of the lesson failed (\(why.prefix(300))), and so did the slate that stands in for it. Send the problem again; if it fails again, please report it."))
-            }
+        var slateFailed: Int?
+        try await renderScenes(job, slates) { n, result in
+            guard case .ready(let frames, _, _) = result else { slateFailed = slateFailed ?? n; return }
             plan.scenes[n - 1].slate = true
             plan.scenes[n - 1].durationFrames = frames
+        }
+        if let n = slateFailed {
+            job.plan = plan
+            let why = plan.scenes[n - 1].error?.message ?? ""
+            return .fail(job, failure(ErrorCode.renderFailed, "Scene \(n) of the lesson failed (\(why.prefix(300))), and so did the slate that stands in for it. Send the problem again; if it fails again, please report it."))
         }
         job.degraded = plan.scenes.contains { $0.slate }
 
@@ -96,10 +104,9 @@ extension Renderer {
         }
     }
 
-    /// The scenes' renders, up to MATHREEL_MAX_SCENE_CONCURRENCY at once, in scene order.
-    func renderScenes(_ job: Job, _ scenes: [(n: Int, code: String, scene: String?)]) async throws -> [(Int, SceneRender)] {
+    /// The scenes' renders, up to MATHREEL_MAX_SCENE_CONCURRENCY at once; `done` hears each as it ends.
+    func renderScenes(_ job: Job, _ scenes: [(n: Int, code: String, scene: String?)], done: (Int, SceneRender) -> Void) async throws {
         let width = max(1, config.maxSceneConcurrency)
-        var results: [Int: SceneRender] = [:]
         try await withThrowingTaskGroup(of: (Int, SceneRender).self) { group in
             var next = 0
             func add() {
@@ -109,11 +116,10 @@ extension Renderer {
             }
             while next < min(width, scenes.count) { add() }
             while let (n, r) = try await group.next() {
-                results[n] = r
+                done(n, r)
                 if next < scenes.count { add() }
             }
         }
-        return scenes.map { ($0.n, results[$0.n] ?? .failed(failure(ErrorCode.renderFailed, "Scene \($0.n) was not rendered."))) }
     }
 
     /// One scene: checked, served from the cache or rendered in the sandbox, its frames

@@ -40,7 +40,10 @@ public struct Renderer: Sendable {
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
 
     public func step(_ claim: Claim) async throws -> Outcome {
-        let outcome = try await render(try claim.job())
+        let outcome = try await render(try claim.job()) { job in
+            // Progress only: a checkpoint that cannot be written leaves the step's result unchanged.
+            do { try claim.checkpoint(job) } catch { logger.warning("a lesson's progress could not be written", metadata: ["error": "\(error)"]) }
+        }
         guard case .fail(let job, let error) = outcome else { return outcome }
         return repairOrFail(job, error)
     }
@@ -66,8 +69,9 @@ public struct Renderer: Sendable {
         return .handOn(job, to: .codegen)
     }
 
-    func render(_ job: Job) async throws -> Outcome {
-        if let plan = job.plan { return try await renderLesson(job, plan) }
+    /// `progress` shows a lesson's scenes as they change (the claimed file, rewritten in place).
+    func render(_ job: Job, progress: @escaping @Sendable (Job) -> Void = { _ in }) async throws -> Outcome {
+        if let plan = job.plan { return try await renderLesson(job, plan, progress: progress) }
         var job = job
         guard let source = job.code, !source.isEmpty else {
             return .fail(job, failure(ErrorCode.codeRejected, "The job has no Manim code to render."))

@@ -67,9 +67,11 @@ public struct PlannedScene: Sendable, Equatable {
     public var durationFrames: Int?
     /// Why the scene failed (`{code, message}`), when it did.
     public var error: JobError?
-    /// Renders of this scene's code so far, and repairs asked for it.
+    /// Renders of this scene's code so far, repairs asked for it, and model replies kept
+    /// for it (artifacts/<id>/scene-N-attempt-K.py).
     public var renders: Int
     public var repairs: Int
+    public var attempts: Int
     /// Whether the scene on screen is its slate (its own code failed for good).
     public var slate: Bool
     public var unknown: JSONObject = [:]
@@ -78,11 +80,11 @@ public struct PlannedScene: Sendable, Equatable {
                 version: Int = 1, code: String? = nil, sceneClass: String? = nil) {
         self.n = n; self.title = title; self.goal = goal; self.narration = narration; self.status = status
         self.version = version; self.code = code; self.sceneClass = sceneClass
-        renders = 0; repairs = 0; slate = false
+        renders = 0; repairs = 0; attempts = 0; slate = false
     }
 
     static let known: Set<String> = ["n", "title", "goal", "narration", "status", "version", "code", "scene", "start_frame",
-                                     "end_frame", "duration_frames", "error", "renders", "repairs", "slate"]
+                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "slate"]
 
     /// Reads one scene; nil with the reason in `problems` when a known field is wrong.
     init?(_ v: JSONValue, index: Int, problems: inout [String]) {
@@ -106,7 +108,7 @@ public struct PlannedScene: Sendable, Equatable {
         if let e = o["error"]?.objectValue, let c = e["code"]?.stringValue {
             error = JobError(stage: e["stage"]?.stringValue ?? "render", code: c, message: e["message"]?.stringValue ?? "")
         }
-        renders = Job.counter(o["renders"]); repairs = Job.counter(o["repairs"])
+        renders = Job.counter(o["renders"]); repairs = Job.counter(o["repairs"]); attempts = Job.counter(o["attempts"])
         if case .bool(true)? = o["slate"] { slate = true }
         unknown = o.filter { !PlannedScene.known.contains($0.key) }
     }
@@ -121,7 +123,7 @@ public struct PlannedScene: Sendable, Equatable {
             o[k] = v.map { .int(Int64($0)) } ?? .null
         }
         o["error"] = error.map { .object(["code": .string($0.code), "message": .string($0.message)]) } ?? .null
-        o["renders"] = .int(Int64(renders)); o["repairs"] = .int(Int64(repairs))
+        o["renders"] = .int(Int64(renders)); o["repairs"] = .int(Int64(repairs)); o["attempts"] = .int(Int64(attempts))
         if slate { o["slate"] = .bool(true) }
         return .object(o)
     }

@@ -22,6 +22,11 @@ public enum ProviderName: String, Sendable, CaseIterable {
     case cloudflare, groq, huggingface, openai, ollama, offline
 }
 
+/// What a model is asked to do in a lesson: plan it, or write a scene's code.
+public enum ModelRole: String, Sendable, CaseIterable {
+    case planner, scene
+}
+
 /// One configured model provider.
 public struct Provider: Sendable {
     public let name: ProviderName
@@ -73,6 +78,13 @@ public struct Provider: Sendable {
         throw .malformed("no text in the reply: \(r.text.prefix(200))")
     }
 
+    /// The same provider with another model (Cloudflare's native route names the model in its URL).
+    public func using(model other: String) -> Provider {
+        guard other != model else { return self }
+        let route = native && url.hasSuffix("/run/" + model) ? String(url.dropLast(model.utf8.count)) + other : url
+        return Provider(name: name, model: other, url: route, headers: headers, native: native, timeout: timeout)
+    }
+
     /// Asks once; the reply's text, or a classified failure.
     public func complete(_ messages: [ChatMessage], via http: any HTTPTransport) async throws(ProviderFailure) -> Completion {
         let response: HTTPResponse
@@ -97,6 +109,9 @@ extension JSONValue {
 public struct ProviderSettings: Sendable {
     public let chain: [ProviderName]
     public let providers: [ProviderName: Provider]
+    /// MATHREEL_PLANNER_MODEL and MATHREEL_SCENE_MODEL (Config reads sf_backend's PLANNER_MODEL, SCENE_MODEL into them):
+    /// `provider:model` names one provider's model; a bare model is the first model provider's.
+    let roleModels: [ModelRole: (provider: ProviderName, model: String)]
     /// Names in MATHREEL_PROVIDERS that are not providers, or lack their keys.
     public let problems: [String]
 
@@ -154,8 +169,28 @@ public struct ProviderSettings: Sendable {
             chain = ProviderName.allCases.filter { providers[$0] != nil }
         }
         if !chain.contains(.offline) { chain.append(.offline) }
+        var roles: [ModelRole: (ProviderName, String)] = [:]
+        for role in ModelRole.allCases {
+            let key = "MATHREEL_\(role.rawValue.uppercased())_MODEL"
+            guard let raw = value(key) else { continue }  // Config copied sf_backend's unprefixed name here
+            let parts = raw.split(separator: ":", maxSplits: 1).map(String.init)
+            if parts.count == 2, let named = ProviderName(rawValue: parts[0].lowercased()) {
+                guard named != .offline, providers[named] != nil else { problems.append("\(key) names \(parts[0]), which has no key or URL set"); continue }
+                roles[role] = (named, parts[1])
+            } else if let first = chain.first(where: { $0 != .offline }) {
+                roles[role] = (first, raw)  // Ollama's `qwen2.5-coder:7b` has a colon too: no provider prefix, the whole name
+            }
+        }
         self.chain = chain
         self.providers = providers
         self.problems = problems
+        roleModels = roles
+    }
+
+    /// The provider `name` as it serves `role`: with the role's model when one is set for it.
+    public func provider(_ name: ProviderName, for role: ModelRole) -> Provider? {
+        guard let p = providers[name] else { return nil }
+        if let r = roleModels[role], r.provider == name { return p.using(model: r.model) }
+        return p
     }
 }

@@ -14,8 +14,10 @@ import Glibc
 /// A problem the offline solver does not know: only a model can write its code.
 let modelOnlyProblem = "Animate the proof that there are infinitely many primes, in the style of Euclid"
 
-func submitProblem(_ spool: Spool, _ problem: String, codegen: JSONObject? = nil, code: String? = nil) throws -> String {
-    var job = Job(kind: .problem, problem: problem, code: code, origin: JobOrigin(channel: .web))
+/// `scenes` 1 by default: the chain's tests are of one scene's code; nil asks for a lesson.
+func submitProblem(_ spool: Spool, _ problem: String, codegen: JSONObject? = nil, code: String? = nil, scenes: Int? = 1) throws -> String {
+    var job = Job(kind: .problem, problem: problem, code: code, options: JobOptions(maxDurationS: scenes == 1 ? 30 : Lesson.defaultDuration, scenes: scenes),
+                  origin: JobOrigin(channel: .web))
     job.codegen = codegen.map(CodegenRecord.init(json:))
     job.record(.queued, by: "test")
     try spool.submit(job, to: .codegen)

@@ -21,7 +21,7 @@ import TestSupport
         let dir = TempDir()
         let spool = try Spool(root: dir.spool)
         var ids: [String: String] = [:]
-        for p in Self.onePerFamily { ids[try submitProblem(spool, p)] = p }
+        for p in Self.onePerFamily { ids[try submitProblem(spool, p, scenes: nil)] = p }
         let settings = ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": "offline"]
         let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
         let render = try StartedDaemon.start("mathreel-render", dir, settings)
@@ -59,6 +59,56 @@ import TestSupport
         #expect(families.count == 17, "\(families.sorted())")
         let quadratic = try #require(delivered.first { ids[$0.id] == "x^2 - 5x + 6 = 0" })
         #expect(quadratic.codegen?.json["answer"] == .string("x = 2, x = 3"))
+        _ = await codegen.stop(); _ = await render.stop()
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func aModelsLessonIsPlannedWrittenSceneBySceneAndAFailedSceneIsRepairedAlone() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        @Sendable func scene(_ n: Int, _ body: String) -> String {
+            "from manim import *\n\nclass Scene\(n)(Scene):\n    def construct(self):\n        self.play(Write(Text(\"scene \(n)\")))\n        " + body + "\n"
+        }
+        let plan = #"{"scenes": [{"title": "The problem", "goal": "State it.", "narration": ["Here is the problem."]}, "#
+            + #"{"title": "The steps", "goal": "Work it.", "narration": ["First, this."]}, {"title": "The answer", "goal": "Check it.", "narration": ["So."]}]}"#
+        // Scene 2 fails at render until it is repaired; scene 3 fails every time, so its slate stands in.
+        let server = try FakeHTTPServer { r in
+            let messages = r.json?.objectValue?["messages"]?.arrayValue ?? []
+            let system = messages.first?.objectValue?["content"]?.stringValue ?? ""
+            let last = messages.last?.objectValue?["content"]?.stringValue ?? ""
+            let user = messages.dropFirst().first?.objectValue?["content"]?.stringValue ?? ""
+            if system.hasPrefix("You plan a short animated math lesson") { return .json(200, chatCompletion("```json\n" + plan + "\n```")) }
+            let repairing = last.contains("That code failed")
+            if user.contains("Write scene 1,") { return .json(200, chatCompletion(fenced(scene(1, "self.wait(0.5)")))) }
+            if user.contains("Write scene 2,") { return .json(200, chatCompletion(fenced(scene(2, repairing ? "self.wait(0.5)" : "x = 1 / 0")))) }
+            return .json(200, chatCompletion(fenced(scene(3, "self.play(Write(undefined_thing))"))))
+        }
+        let id = try submitProblem(spool, modelOnlyProblem, scenes: nil)
+        let settings = chainSettings(server, "groq").merging(["MATHREEL_MAX_REPAIRS": "1", "PLANNER_MODEL": "groq:planner-x",
+                                                              "MATHREEL_SCENE_MODEL": "scene-y"]) { $1 }
+        let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
+        let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": manimPython, "MATHREEL_MAX_REPAIRS": "1"])
+        defer { codegen.kill(); render.kill() }
+        #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 1 }, "\(codegen.log)\n\(render.log)")
+        let job = try #require(jobs(in: spool, .deliver).first, "\(jobs(in: spool, .failed).first?.error?.message ?? "")")
+        #expect(job.id == id && job.degraded)
+        let scenes = try #require(job.plan?.scenes)
+        #expect(scenes.map(\.title) == ["The problem", "The steps", "The answer"] && scenes[0].narration == ["Here is the problem."])
+        #expect(scenes.map(\.status) == [.ready, .ready, .error] && scenes.map(\.slate) == [false, false, true])
+        // Scene 1 was written once and rendered once; scene 2 rewritten once and rendered twice; scene 3 gave up after its repair.
+        #expect(scenes.map(\.renders) == [1, 2, 2] && scenes.map(\.repairs) == [0, 1, 1] && scenes.map(\.version) == [1, 2, 2], "\(scenes.map { ($0.renders, $0.repairs, $0.version) })")
+        #expect(scenes.map(\.attempts) == [1, 2, 2])
+        let asks = server.requests.compactMap { $0.json?.objectValue }
+        func user(_ o: JSONObject) -> String { o["messages"]?.arrayValue?.dropFirst().first?.objectValue?["content"]?.stringValue ?? "" }
+        #expect(asks.filter { user($0).contains("Write scene 1,") }.count == 1, "scene 1 is never written again")
+        #expect(asks.filter { user($0).contains("Write scene 2,") }.count == 2 && asks.filter { user($0).contains("Write scene 3,") }.count == 2)
+        let repair = asks.first { user($0).contains("Write scene 2,") && ($0["messages"]?.arrayValue?.count ?? 0) > 2 }
+        #expect(repair?["messages"]?.arrayValue?.last?.objectValue?["content"]?.stringValue?.contains("ZeroDivisionError") == true)
+        // The roles' models: the planner's named with its provider, the scenes' bare (the first model provider's).
+        #expect(asks.first?["model"] == .string("planner-x") && asks.dropFirst().allSatisfy { $0["model"] == .string("scene-y") })
+        #expect(job.codegen?.json["provider"] == .string("groq") && job.codegen?.json["model"] == .string("scene-y"))
+        #expect(job.stages.map(\.stage) == [.initializing, .planning, .scenario_creation, .code_generation, .rendering, .combining], "\(job.stages.map(\.stage))")
+        #expect(FileManager.default.fileExists(atPath: dir.spool + "/artifacts/\(id)/scene-2-attempt-2.py"))
         _ = await codegen.stop(); _ = await render.stop()
     }
 

@@ -52,6 +52,7 @@ public struct Codegen: Sendable {
         job.record(.ai_generating, by: "codegen")
         _ = try spool.artifacts(job.id)
         if let repair = job.repairRequest { return try await repairRound(job, repair) }
+        if let plan = job.plan, plan.scenes.contains(where: { $0.status == .generating_code }) { return try await repairScenes(job, plan) }
 
         let started = ContinuousClock.now
         let context = job.followUpContext
@@ -78,11 +79,23 @@ public struct Codegen: Sendable {
                                   calls: calls, started: started)
             }
             guard !stoppedByOurBug, let provider = settings.providers[name] else { continue }
+            if Codegen.wantsLesson(job) {
+                switch try await modelLesson(name, job: job, problem: problem, answer: offline.answer, calls: &calls) {
+                case .done(let plan):
+                    return acceptLesson(job, plan: plan, answer: offline.answer, family: nil, calls: calls, started: started,
+                                        provider: name.rawValue, model: settings.provider(name, for: .scene)?.model ?? provider.model)
+                case .resting: laterMayWork = true
+                case .failed(let error):
+                    laterMayWork = laterMayWork || error.mayPassWithTime
+                    if !error.failsOver { stoppedByOurBug = true }
+                }
+                continue
+            }
             let tried = await attempt(name, provider, job: job, calls: &calls) {
                 Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: docs.snippets(for: problem))
             }
             switch tried {
-            case .code(let code):
+            case .done(let code):
                 return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: offline.answer, family: nil,
                                   calls: calls, started: started)
             case .resting: laterMayWork = true
@@ -102,30 +115,40 @@ public struct Codegen: Sendable {
                                    "Every code-writing service is busy or out of quota right now, and the built-in solver does not know this problem. The job will be tried again in a few minutes. (\(tried))"))
     }
 
-    enum Try {
-        case code(String)
+    enum Tried<T> {
+        case done(T)
         /// Its breaker is open: no call was made.
         case resting
         case failed(ProviderFailure)
     }
 
+    /// One model's turn for one scene's code (the job's, when `scene` is nil).
+    func attempt(_ name: ProviderName, _ provider: Provider, job: Job, calls: inout [Call], scene: Int? = nil,
+                 messages: () -> [ChatMessage]) async -> Tried<String> {
+        let m = messages()
+        return await attempt(name, provider, job: job, calls: &calls, label: scene.map { "scene \($0)" }) { p throws(ProviderFailure) in
+            try await generate(p, m, job: job, scene: scene)
+        }
+    }
+
     /// One model's turn: its breaker asked first, the call made, the breaker told how it went,
-    /// the outcome recorded in `calls` and logged.
-    func attempt(_ name: ProviderName, _ provider: Provider, job: Job, calls: inout [Call],
-                 messages: () -> [ChatMessage]) async -> Try {
+    /// the outcome recorded in `calls` (with `label`, what was asked) and logged.
+    func attempt<T>(_ name: ProviderName, _ provider: Provider, job: Job, calls: inout [Call], label: String?,
+                    _ body: (Provider) async throws(ProviderFailure) -> T) async -> Tried<T> {
         guard await breakers.allow(name) else {
             calls.append(Call(provider: name.rawValue, outcome: "skipped: \(await breakers.state(name).reason ?? "breaker open")", seconds: 0))
             return .resting
         }
         let start = ContinuousClock.now
-        do {
-            let code = try await generate(provider, messages(), job: job)
+        let what = label.map { ": " + $0 } ?? ""
+        do throws(ProviderFailure) {
+            let result = try await body(provider)
             await breakers.succeeded(name)
-            calls.append(Call(provider: name.rawValue, outcome: "ok", seconds: (ContinuousClock.now - start).seconds))
-            return .code(code)
+            calls.append(Call(provider: name.rawValue, outcome: "ok" + what, seconds: (ContinuousClock.now - start).seconds))
+            return .done(result)
         } catch {
             await breakers.failed(name, error)
-            calls.append(Call(provider: name.rawValue, outcome: error.description, seconds: (ContinuousClock.now - start).seconds))
+            calls.append(Call(provider: name.rawValue, outcome: (label.map { $0 + ": " } ?? "") + error.description, seconds: (ContinuousClock.now - start).seconds))
             if error.failsOver {
                 logger.warning("provider failed; trying the next", metadata: ["job_id": "\(job.id)", "provider": "\(name.rawValue)", "error": "\(error)"])
             } else {
@@ -138,15 +161,15 @@ public struct Codegen: Sendable {
     }
 
     /// One provider's code for `messages`: extracted, checked (auto-fixed), and asked again once when the check fails.
-    func generate(_ provider: Provider, _ messages: [ChatMessage], job: Job) async throws(ProviderFailure) -> String {
+    func generate(_ provider: Provider, _ messages: [ChatMessage], job: Job, scene: Int? = nil) async throws(ProviderFailure) -> String {
         let first = try await provider.complete(messages, via: http)
         let code = try Extraction.code(from: first.text)
-        saveAttempt(job, code)
+        saveAttempt(job, code, scene: scene)
         let check = try await checked(code)
         if check.valid { return check.code }
         let again = try await provider.complete(Prompt.repair(messages, code: code, error: check.message), via: http)
         let second = try Extraction.code(from: again.text)
-        saveAttempt(job, second)
+        saveAttempt(job, second, scene: scene)
         let recheck = try await checked(second)
         guard recheck.valid else { throw .noCode("the code failed the static check twice: \(recheck.message.prefix(300))") }
         return recheck.code
@@ -181,7 +204,7 @@ public struct Codegen: Sendable {
                               code: failing, error: error)
             }
             switch tried {
-            case .code(let code):
+            case .done(let code):
                 return try accept(job, code: code, provider: name.rawValue, model: provider.model, answer: job.answer,
                                   family: nil, calls: calls, started: started, note: "repaired after: \(lastError.message.prefix(200))")
             case .resting: laterMayWork = true
@@ -222,13 +245,16 @@ public struct Codegen: Sendable {
         return .handOn(job, to: .render)
     }
 
-    /// Every attempt's code is kept: attempt-1.py, attempt-2.py, ...
-    func saveAttempt(_ job: Job, _ code: String) {
-        try? spool.artifacts(job.id).write(Array(code.utf8), as: "attempt-\(attempts(job) + 1).py", exclusive: true)
+    /// Every attempt's code is kept: attempt-1.py, attempt-2.py, ...; a lesson's scene-N-attempt-1.py, ...
+    func saveAttempt(_ job: Job, _ code: String, scene: Int? = nil) {
+        try? spool.artifacts(job.id).write(Array(code.utf8), as: Codegen.attemptPrefix(scene) + "\(attempts(job, scene: scene) + 1).py", exclusive: true)
     }
 
-    func attempts(_ job: Job) -> Int {
-        ((try? spool.artifacts(job.id))?.list() ?? []).filter { $0.hasPrefix("attempt-") }.count
+    static func attemptPrefix(_ scene: Int?) -> String { scene.map { "scene-\($0)-attempt-" } ?? "attempt-" }
+
+    func attempts(_ job: Job, scene: Int? = nil) -> Int {
+        let prefix = Codegen.attemptPrefix(scene)
+        return ((try? spool.artifacts(job.id))?.list() ?? []).filter { $0.hasPrefix(prefix) }.count
     }
 
     public func loop() -> WorkerLoop {

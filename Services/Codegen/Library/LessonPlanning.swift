@@ -31,8 +31,8 @@ extension Codegen {
     }
 
     /// The lesson onward to render/: its plan, its stages, what wrote it.
-    func acceptLesson(_ job: Job, plan: LessonPlan, answer: String, family: String, calls: [Call],
-                      started: ContinuousClock.Instant) -> Outcome {
+    func acceptLesson(_ job: Job, plan: LessonPlan, answer: String?, family: String?, calls: [Call],
+                      started: ContinuousClock.Instant, provider: String = "offline", model: String = "sympy") -> Outcome {
         var job = job
         let asked = job.options.scenes.map { $0 == plan.scenes.count ? "" : " (\($0) asked; the built-in solver plans \(plan.scenes.count))" } ?? ""
         job.reach(.planning, note: "\(plan.scenes.count) scenes\(asked)")
@@ -40,15 +40,16 @@ extension Codegen {
         job.plan = plan
         job.code = nil
         var codegen = job.codegen ?? CodegenRecord()
-        codegen.provider = "offline"
-        codegen.model = "sympy"
-        codegen.answer = answer
-        codegen.family = family
+        codegen.provider = provider
+        codegen.model = model
+        codegen.answer = answer ?? codegen.answer
+        if let family { codegen.family = family }
         codegen.calls = calls
         codegen.totalSeconds = (ContinuousClock.now - started).seconds
         job.codegen = codegen
-        job.reach(.code_generation, note: "every scene's code written")
-        job.history.append(HistoryEntry(status: job.status.rawValue, by: "codegen", note: "a lesson of \(plan.scenes.count) scenes by offline (sympy)"))
+        let missing = plan.scenes.filter { $0.status == .error }.map { String($0.n) }
+        job.reach(.code_generation, note: missing.isEmpty ? "every scene's code written" : "no code for scene \(missing.joined(separator: ", ")); its slate will stand in")
+        job.history.append(HistoryEntry(status: job.status.rawValue, by: "codegen", note: "a lesson of \(plan.scenes.count) scenes by \(provider) (\(model))"))
         return .handOn(job, to: .render)
     }
 }

@@ -26,8 +26,10 @@ extension Renderer {
         let format = job.options.format
         job.record(.rendering, by: "render", note: "a lesson of \(plan.scenes.count) scenes")
         job.reach(.rendering)
-        // A scene an earlier try of this job finished keeps its video.
-        let todo = plan.scenes.filter { !($0.status == .ready && $0.durationFrames != nil && (dir.size(Lesson.videoFile($0.n, format)) ?? 0) > 0) }
+        // A scene an earlier try of this job finished keeps its video; one that failed for good gets its slate.
+        let todo = plan.scenes.filter {
+            $0.status != .error && !($0.status == .ready && $0.durationFrames != nil && (dir.size(Lesson.videoFile($0.n, format)) ?? 0) > 0)
+        }
         var sources: [(n: Int, code: String, scene: String?)] = []
         for s in todo {
             let code = dir.tail(Lesson.codeFile(s.n), limit: 1 << 20)
@@ -47,11 +49,21 @@ extension Renderer {
                 plan.scenes[i].error = nil; plan.scenes[i].slate = false
                 seconds += s; hits += hit ? 1 : 0
             case .failed(let e):
-                plan.scenes[i].status = .error; plan.scenes[i].error = e
-                logger.warning("a lesson's scene failed; its slate stands in", metadata: ["job_id": "\(job.id)", "scene": "\(n)", "error": "\(e.message.prefix(300))"])
+                plan.scenes[i].error = e
+                // A model's scene goes back to be repaired alone while its repairs last.
+                plan.scenes[i].status = canRepair(job, plan.scenes[i], e) ? .generating_code : .error
+                logger.warning(plan.scenes[i].status == .error ? "a lesson's scene failed; its slate stands in" : "a lesson's scene failed; it goes back for repair",
+                               metadata: ["job_id": "\(job.id)", "scene": "\(n)", "error": "\(e.message.prefix(300))"])
             }
             job.plan = plan
             progress(job)
+        }
+        let repairs = plan.scenes.filter { $0.status == .generating_code }
+        if !repairs.isEmpty {
+            job.plan = plan
+            let list = repairs.map { "scene \($0.n): \($0.error?.message.prefix(200) ?? "")" }.joined(separator: "; ")
+            job.record(.ai_generating, by: "render", note: "repair of \(list)")
+            return .handOn(job, to: .codegen)
         }
         let failed = plan.scenes.filter { $0.status == .error }
         if failed.count == plan.scenes.count {
@@ -102,6 +114,12 @@ extension Renderer {
             }
             return .handOn(job, to: .deliver)
         }
+    }
+
+    /// Whether a scene that failed goes back to the model that wrote it (never the built-in solver's, never a person's).
+    func canRepair(_ job: Job, _ scene: PlannedScene, _ error: JobError) -> Bool {
+        guard job.kind == .problem, let provider = job.codegen?.provider, provider != "offline" else { return false }
+        return Renderer.repairable.contains(error.code) && scene.repairs < config.maxRepairs
     }
 
     /// The scenes' renders, up to MATHREEL_MAX_SCENE_CONCURRENCY at once; `done` hears each as it ends.

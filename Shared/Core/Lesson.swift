@@ -72,19 +72,23 @@ public struct PlannedScene: Sendable, Equatable {
     public var renders: Int
     public var repairs: Int
     public var attempts: Int
+    /// Whether this scene's video came from the render cache last time (not counted in `renders`).
+    public var cacheHit: Bool
     /// Whether the scene on screen is its slate (its own code failed for good).
     public var slate: Bool
+    /// What a person asked to change in this scene (an edit's scene, until codegen wrote it).
+    public var edit: String?
     public var unknown: JSONObject = [:]
 
     public init(n: Int, title: String, goal: String = "", narration: [String] = [], status: SceneStatus = .queued,
                 version: Int = 1, code: String? = nil, sceneClass: String? = nil) {
         self.n = n; self.title = title; self.goal = goal; self.narration = narration; self.status = status
         self.version = version; self.code = code; self.sceneClass = sceneClass
-        renders = 0; repairs = 0; attempts = 0; slate = false
+        renders = 0; repairs = 0; attempts = 0; cacheHit = false; slate = false
     }
 
     static let known: Set<String> = ["n", "title", "goal", "narration", "status", "version", "code", "scene", "start_frame",
-                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "slate"]
+                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "cache_hit", "slate", "edit"]
 
     /// Reads one scene; nil with the reason in `problems` when a known field is wrong.
     init?(_ v: JSONValue, index: Int, problems: inout [String]) {
@@ -110,6 +114,8 @@ public struct PlannedScene: Sendable, Equatable {
         }
         renders = Job.counter(o["renders"]); repairs = Job.counter(o["repairs"]); attempts = Job.counter(o["attempts"])
         if case .bool(true)? = o["slate"] { slate = true }
+        if case .bool(true)? = o["cache_hit"] { cacheHit = true }
+        edit = o["edit"]?.stringValue
         unknown = o.filter { !PlannedScene.known.contains($0.key) }
     }
 
@@ -125,6 +131,8 @@ public struct PlannedScene: Sendable, Equatable {
         o["error"] = error.map { .object(["code": .string($0.code), "message": .string($0.message)]) } ?? .null
         o["renders"] = .int(Int64(renders)); o["repairs"] = .int(Int64(repairs)); o["attempts"] = .int(Int64(attempts))
         if slate { o["slate"] = .bool(true) }
+        o["cache_hit"] = .bool(cacheHit)
+        if let edit { o["edit"] = .string(edit) }
         return .object(o)
     }
 }
@@ -170,6 +178,11 @@ public enum Lesson {
     public static let maxScenes = 8
     /// Scene n's code and video in the job's artifacts (names of our own, never from a job file).
     public static func codeFile(_ n: Int) -> String { "scene-\(n).py" }
+    /// Whether `name` is a scene's code: `scene-N.py` exactly, N from 1 to maxScenes.
+    public static func isCodeFile(_ name: String) -> Bool {
+        guard name.hasPrefix("scene-"), name.hasSuffix(".py"), let n = Int(name.dropFirst(6).dropLast(3)) else { return false }
+        return (1...maxScenes).contains(n) && name == codeFile(n)
+    }
     public static func videoFile(_ n: Int, _ format: VideoFormat) -> String { "scene-\(n).\(format.rawValue)" }
     /// A lesson's `max_duration_s` when the job does not say (a single scene keeps 30).
     public static let defaultDuration = 180

@@ -33,6 +33,10 @@ public enum ErrorCode {
     public static let crashedWorker = "crashed_worker"
     public static let expired = "expired"
     public static let cancelled = "cancelled"
+    /// An edit the built-in editor does not understand, with no model configured.
+    public static let editNeedsModel = "edit_needs_model"
+    /// An edit of a scene the job does not have (or of a job that is not a lesson).
+    public static let noSuchScene = "no_such_scene"
 }
 
 public enum Channel: String, Sendable, CaseIterable {

@@ -2,6 +2,7 @@
 // the spool, `<state>/videos/<id>.*` once delivered, and the render-cache entries
 // it was the last user of. The janitor deletes on its timetable and after a
 // watch; ingest deletes on a person's /forget.
+import MathreelCore
 import MathreelSystem
 
 /// The state's videos/ (`<state>/videos/<id>.<ext>`), listed at most once (on first
@@ -32,9 +33,21 @@ extension Spool {
     /// Deletes artifacts/<id>/, every `<id>.*` in `videos` and the cache entries no other job
     /// uses; returns the paths removed. The job's own copies go first: a crash after them
     /// leaves at most a cache entry, which the next release or the cache's lifetime takes.
-    public func deleteVideo(of id: String, _ videos: VideoIndex, _ cache: RenderCache) -> [String] {
+    /// `keepingCode` leaves a lesson's scene code (`scene-N.py`, no video, no log) while the
+    /// job's metadata lives, so a scene can be edited after the video is gone; the sweep of
+    /// artifacts with no job takes it once the metadata expires.
+    public func deleteVideo(of id: String, _ videos: VideoIndex, _ cache: RenderCache, keepingCode: Bool = false) -> [String] {
         var out: [String] = []
-        if artifactsInfo(FileName(id)) != nil, removeArtifacts(id) { out.append("artifacts/\(id)") }
+        if artifactsInfo(FileName(id)) != nil {
+            if keepingCode, let dir = try? artifacts(id), dir.list().contains(where: Lesson.isCodeFile) {
+                for name in dir.list() where !Lesson.isCodeFile(name) {
+                    dir.remove(name)
+                    out.append("artifacts/\(id)/\(name)")
+                }
+            } else if removeArtifacts(id) {
+                out.append("artifacts/\(id)")
+            }
+        }
         for name in videos.take(id) where videos.directory?.remove(name) == true { out.append("\(videos.path)/\(name)") }
         return out + cache.release(id).map { cache.root + "/" + $0 }
     }

@@ -14,7 +14,7 @@ public struct Mathreel: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mathreel",
         abstract: "Turn math problems into short animated videos: submit jobs, follow them, and run the daemons.",
-        subcommands: [Up.self, Submit.self, Status.self, Follow.self, Retry.self, SpoolCommand.self, Doctor.self])
+        subcommands: [Up.self, Submit.self, Status.self, Follow.self, Edit.self, Retry.self, SpoolCommand.self, Doctor.self])
 
     public init() {}
 }

@@ -156,6 +156,24 @@ extension Codegen {
         var calls: [Call] = [], notes: [String] = []
         for i in plan.scenes.indices where plan.scenes[i].status == .generating_code {
             let n = i + 1
+            if let words = plan.scenes[i].edit {
+                switch try await editScene(job, plan: plan, n: n, words: words, order: order, snippets: snippets, calls: &calls) {
+                case .code(let code):
+                    try dir.write(Array(code.utf8), as: Lesson.codeFile(n))
+                    plan.scenes[i].version += 1
+                    plan.scenes[i].status = .queued
+                    plan.scenes[i].sceneClass = try await checker.check(code).scene
+                    plan.scenes[i].edit = nil
+                    plan.scenes[i].attempts = attempts(job, scene: n)
+                    notes.append("scene \(n) edited: \(words.prefix(200))")
+                    continue
+                case .later:
+                    continue  // stays generating_code: tried again later
+                case .failed(let e):
+                    job.plan = plan
+                    return .fail(job, e)
+                }
+            }
             let failing = String(decoding: dir.tail(Lesson.codeFile(n), limit: 1 << 20), as: UTF8.self)
             let log = String(decoding: dir.tail("scene-\(n).log", limit: 3_000), as: UTF8.self)
             let why = plan.scenes[i].error?.message ?? "The scene failed."

@@ -19,8 +19,18 @@ public enum Notices {
     /// The words of a ready notice.
     static func ready(_ job: Job, url: String, ready: Double) -> Message {
         let what = job.problem.map { "“\($0.clipped(to: 200))”" } ?? "your animation"
-        return Message(text: "✅ Your video for \(what) is ready:\n\(url)\n\nThe link works once: the video is deleted as soon as it has been watched or downloaded, and after \(Lifetimes.words(ready)) if it is not used.",
+        let version = job.version > 1 ? " (version \(job.version))" : ""
+        return Message(text: "✅ Your video for \(what)\(version) is ready:\n\(url)\(Notices.degraded(job))\n\nThe link works once: the video is deleted as soon as it has been watched or downloaded, and after \(Lifetimes.words(ready)) if it is not used.",
                        button: ("▶️ Watch", url, nil), replyTo: job.origin.messageID)
+    }
+
+    /// A lesson with a slate in it says so, and which scene: the person should know before watching.
+    static func degraded(_ job: Job) -> String {
+        let slates = (job.plan?.scenes ?? []).filter(\.slate)
+        guard job.degraded, !slates.isEmpty else { return "" }
+        let which = slates.map { "scene \($0.n) (“\($0.title.clipped(to: 60))”)" }.joined(separator: ", ")
+        return "\n\nOne part could not be drawn: \(which) shows its title and what it explains as text instead of an animation. "
+            + "To try it again, edit it: /edit \(slates[0].n) followed by what you would like."
     }
 
     /// The words of a failure notice, with the way to try again on that channel.

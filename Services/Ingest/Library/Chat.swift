@@ -26,11 +26,14 @@ enum ChatRequest: Equatable {
     case history
     case requeue(String?)
     case forget
+    /// `/edit N what to change`: scene N of the person's last lesson (nil when N is not a number).
+    case edit(scene: Int?, text: String)
 
     /// New work: the session is extended when its job is recorded (or by the refusal).
     var startsWork: Bool {
         switch self {
         case .problem(let t), .code(let t): !t.isEmpty
+        case .edit(let n, let t): n != nil && !t.isEmpty
         default: false
         }
     }
@@ -51,6 +54,9 @@ enum ChatRequest: Equatable {
         case "/retry": return .requeue(rest.isEmpty ? nil : rest)
         case "/forget": return .forget
         case "/solve": return .problem(rest)
+        case "/edit":
+            let number = rest.prefix { $0.isNumber }
+            return .edit(scene: number.isEmpty || number.count > 2 ? nil : Int(number), text: String(rest.dropFirst(number.count)).trimmed())
         default: return .help
         }
     }
@@ -81,6 +87,7 @@ struct ChatDesk: Sendable {
         • Integrate x^2 from 0 to 3
         Or send Manim code as /code followed by the source (or as one ```python block```).
         /status shows your last job, /history your recent ones, /retry tries your last failed one again, /forget deletes what I keep about you.
+        /edit 2 slower makes a new version of your last lesson with scene 2 changed.
         """
 
     /// Handles one message; the reply goes out in the background. True when it made a
@@ -112,6 +119,13 @@ struct ChatDesk: Sendable {
             answer = requeue(m.person, wanted)
         case .forget:
             answer = await forget(m.person)
+        case .edit(let n, let text):
+            guard let n, !text.isEmpty else {
+                answer = "Say which scene and what to change, for example: /edit 2 slower (without a model I understand \(ChatDesk.editWords))."
+                break
+            }
+            guard case let (said?, new) = await edit(m, scene: n, text, channel: channel) else { return false }
+            answer = said; made = new
         }
         replies.send(Message(text: answer, replyTo: m.messageID), on: channel, to: m.chat)
         return made
@@ -128,6 +142,27 @@ struct ChatDesk: Sendable {
             return ("Got it, job \(job.id.prefix(8)) is queued. I will send the link here when the video is ready.", true)
         } catch {
             // A refusal extends a session that exists and creates none.
+            _ = try? sessions.extend(m.person)
+            return (error.message, false)
+        }
+    }
+
+    static let editWords = "slower, faster, larger, smaller, a colour, show each step"
+
+    /// Scene n of the person's last lesson, changed as `text` asks.
+    func edit(_ m: ChatMessage, scene n: Int, _ text: String, channel: Channel) async -> (String?, Bool) {
+        let recent = (try? sessions.history(m.person, limit: 20)) ?? []
+        guard let lesson = recent.first(where: { spool.find($0.jobID)?.job?.plan != nil }) else {
+            _ = try? sessions.extend(m.person)
+            return ("You have no lesson to edit yet. Send a problem first; its video is a lesson of scenes you can then edit.", false)
+        }
+        var s = Submission(person: m.person, channel: channel, kind: .problem, text: text)
+        s.chatID = m.chat; s.messageID = m.messageID; s.dedupeKey = m.dedupeKey
+        do {
+            let (job, duplicate) = try await intake.submitEdit(s, parent: lesson.jobID, scene: n)
+            if duplicate { return (nil, false) }
+            return ("Got it: version \(job.version) of your lesson, with scene \(n) changed, is queued as job \(job.id.prefix(8)). I will send its link here.", true)
+        } catch {
             _ = try? sessions.extend(m.person)
             return (error.message, false)
         }

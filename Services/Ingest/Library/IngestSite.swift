@@ -46,6 +46,9 @@ public struct IngestSite: Sendable {
         router.post("/api/v1/code/validate") { request, context in try await self.validate(request, context) }
         router.get("/api/v1/jobs") { request, _ in self.list(request) }
         router.get("/api/v1/jobs/:id") { request, context in self.show(request, context.parameters.get("id") ?? "") }
+        router.post("/api/v1/jobs/:id/scenes/:n/edit") { request, context in
+            try await self.edit(request, context, context.parameters.get("id") ?? "", context.parameters.get("n") ?? "")
+        }
         router.get("/api/v1/jobs/:id/events") { request, context in self.events(request, context.parameters.get("id") ?? "") }
         router.get("/") { _, _ in IngestSite.page(WebPage.html, type: "text/html; charset=utf-8") }
         router.get("/app.js") { _, _ in IngestSite.page(WebPage.script, type: "text/javascript; charset=utf-8") }
@@ -211,6 +214,44 @@ public struct IngestSite: Sendable {
         } catch let r as Refusal {
             // A refused request extends a session that exists; it never creates one.
             if let asker { try? sessions.extend(asker) }
+            metrics.rejected(r.code)
+            return IngestSite.error(r)
+        }
+    }
+
+    /// `POST /api/v1/jobs/{id}/scenes/{n}/edit {"prompt", "session_id"}`: a new version of the
+    /// caller's own lesson with scene n changed; 202 with the new job, as a submission.
+    func edit(_ request: Request, _ context: PeerContext, _ id: String, _ n: String) async throws -> Response {
+        do {
+            let bytes = try await body(request)
+            let signed = try verifySignature(request, body: bytes)
+            let o = try jsonObject(request, bytes)
+            guard let prompt = o["prompt"]?.stringValue else {
+                throw Refusal(status: 400, code: "invalid_job", message: "`prompt` is missing or not text: say what to change in the scene.")
+            }
+            guard let scene = Int(n), (1...Lesson.maxScenes).contains(scene) else {
+                throw Refusal(status: 404, code: ErrorCode.noSuchScene, message: "Scenes are numbered 1 to \(Lesson.maxScenes); there is no scene \(n.prefix(20)).")
+            }
+            // Only the session that owns the lesson may edit it; anyone else learns nothing of it.
+            let sid = o["session_id"]?.stringValue ?? request.uri.queryParameters["session_id"].map(String.init)
+            guard let sid, Token(parsing: sid[...]) != nil, JobID.isValid(id),
+                  (try? sessions.owns(Person.web(session: sid), jobID: id)) == true else {
+                throw Refusal(status: 404, code: "not_found", message: "No job \(id.prefix(36)) for this session.")
+            }
+            let person = Person.web(session: sid)
+            var s = Submission(person: person, channel: signed ? .api : .web, kind: .problem, text: prompt)
+            if !signed { s.address = client(request, context)?.limitKey ?? "unknown" }
+            s.sessionID = person.id
+            s.correlationID = request.headers[WebServer.field("X-Correlation-Id")].map { String($0.prefix(128)) }
+            let (job, _) = try await intake.submitEdit(s, parent: id, scene: scene)
+            metrics.accepted(s.channel)
+            return IngestSite.json(.accepted, .object([
+                "job_id": .string(job.id), "parent_id": .string(id), "version": .int(Int64(job.version)), "scene": .int(Int64(scene)),
+                "status": .string(job.status.rawValue), "created_at": .string(job.createdAt),
+                "message": .string("Version \(job.version) is queued: scene \(scene) is being changed. Follow it at /api/v1/jobs/\(job.id)/events."),
+                "session_id": .string(sid),
+            ]))
+        } catch let r as Refusal {
             metrics.rejected(r.code)
             return IngestSite.error(r)
         }

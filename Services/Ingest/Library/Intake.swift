@@ -79,13 +79,41 @@ public struct Intake: Sendable {
         if let c = s.correlationID { job.origin.extra["correlation_id"] = .string(c) }
         if s.kind == .problem, let context = followUpContext(s) { job.followUpContext = context }
         job.record(.queued, by: "ingest", note: "accepted from \(s.channel.rawValue)")
+        return try await publish(job, s)
+    }
+
+    /// A new version of lesson `parent` with scene `n` changed as `s.text` asks: the same
+    /// limits as any submission, then the job Spool.makeEdit made, published the same way.
+    public func submitEdit(_ s: Submission, parent: String, scene n: Int) async throws(Refusal) -> (job: Job, duplicate: Bool) {
+        if let job = earlier(s.dedupeKey) { return (job, true) }
+        if let refusal = admission.admit(s) { throw refusal }
+        if let refusal = pressure.check() { throw refusal }
+        var origin = JobOrigin(channel: s.channel, chatID: s.chatID, sessionID: s.sessionID, messageID: s.messageID)
+        if let c = s.correlationID { origin.extra["correlation_id"] = .string(c) }
+        let job: Job
+        let id = s.dedupeKey.map { JobID.derived(from: salt + $0) } ?? JobID.make()
+        do { job = try spool.makeEdit(of: parent, scene: n, prompt: s.text, origin: origin, by: "ingest", id: id) } catch let e as EditRefusal {
+            throw Refusal(status: e.status, code: e.code, message: e.message)
+        } catch {
+            logger.error("could not make an edit", metadata: ["parent_id": "\(parent)", "error": "\(error)"])
+            throw Refusal(status: 503, code: "spool_unavailable", message: "The edit could not be stored just now. Try again in a minute.", retryAfter: 60)
+        }
+        do { return try await publish(job, s, summary: "scene \(n) of \(parent.prefix(8)): \(s.text)") } catch {
+            _ = spool.removeArtifacts(job.id)
+            throw error
+        }
+    }
+
+    /// Records the job in its person's session, then publishes it to its stage's queue.
+    func publish(_ job: Job, _ s: Submission, summary: String? = nil) async throws(Refusal) -> (job: Job, duplicate: Bool) {
+        let id = job.id
         let place: Place = job.kind == .problem ? .codegen : .render
         let ready = job
         // The session's row first: a job its person could never reach (a full or broken
         // state disk) is refused before it is accepted, not published unowned.
         do {
             try sessions.record(s.person, job: SessionJob(jobID: id, createdAt: Date().timeIntervalSince1970, kind: job.kind.rawValue,
-                                                          summary: s.text.clipped(to: 1000)), key: s.dedupeKey)
+                                                          summary: (summary ?? s.text).clipped(to: 1000)), key: s.dedupeKey)
         } catch {
             logger.error("could not record a job in its session; refused", metadata: ["job_id": "\(id)", "error": "\(error)"])
             throw Refusal(status: 503, code: "state_unavailable",

@@ -165,8 +165,10 @@ public struct Janitor: Sendable {
 
     /// Deletes artifacts/<id>/, every `<state>/videos/<id>.*` and the cache entries only
     /// this job still used, logging each.
+    /// After a watch or an unused link the job's metadata lives on, and with it a lesson's scene code (for edits).
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
-        spool.deleteVideo(of: id, videos, cache).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
+        let keep = reason == .videoAccessed || reason == .linkUnused
+        return spool.deleteVideo(of: id, videos, cache, keepingCode: keep).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
     }
 
     // MARK: Forgotten jobs: what ingest's /forget found held by a worker

@@ -42,13 +42,16 @@ extension Renderer {
         // Each scene's state is shown as it ends, so a person sees the lesson fill in.
         try await renderScenes(job, sources) { n, result in
             let i = n - 1
-            plan.scenes[i].renders += 1
             switch result {
             case .ready(let frames, let s, let hit):
+                plan.scenes[i].renders += hit ? 0 : 1
+                plan.scenes[i].cacheHit = hit
                 plan.scenes[i].status = .ready; plan.scenes[i].durationFrames = frames
                 plan.scenes[i].error = nil; plan.scenes[i].slate = false
                 seconds += s; hits += hit ? 1 : 0
             case .failed(let e):
+                plan.scenes[i].renders += 1
+                plan.scenes[i].cacheHit = false
                 plan.scenes[i].error = e
                 // A model's scene goes back to be repaired alone while its repairs last.
                 plan.scenes[i].status = canRepair(job, plan.scenes[i], e) ? .generating_code : .error

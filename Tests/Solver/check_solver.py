@@ -560,6 +560,8 @@ def check_code(code, scene="Solution"):
 
 
 UNCHECKED = []
+# A solved reply; readings (2: a second, independent reading agreed) and second_reading (how it read) came with issue 14.
+REPLY_KEYS = {"ok", "family", "answer", "answer_latex", "code", "scene", "expression", "lesson", "readings", "second_reading"}
 
 
 def check_lesson(reply):
@@ -798,6 +800,7 @@ def run_corpus(w, failures):
             assert check is not None, "answered, but no answer is certain (expected a refusal)"
             assert reply["family"] == family, "family %s" % reply["family"]
             check(reply["answer"])
+            assert set(reply) == REPLY_KEYS and reply["readings"] == 2, "not read twice"
             check_code(reply["code"])
             for s in reply["lesson"]:
                 check_code(s["code"], s["scene"])
@@ -868,7 +871,8 @@ def main():
             assert reply.get("ok") is True, "not solved: %r" % reply.get("message")
             assert reply["family"] == family, "family %s" % reply["family"]
             assert reply["scene"] == "Solution"
-            assert set(reply) == {"ok", "family", "answer", "answer_latex", "code", "scene", "expression", "lesson"}, set(reply)
+            assert set(reply) == REPLY_KEYS, set(reply)
+            assert reply["readings"] == 2 and reply["second_reading"], "not read twice"
             check(reply["answer"])
             check_code(reply["code"])
             check_lesson(reply)

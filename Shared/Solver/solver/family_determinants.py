@@ -6,6 +6,7 @@ from .base import MAX_EXPR, Unsupported
 from .helpers import rat, scrub
 from .printing import paren, plain, tex
 from . import checks
+from .helpers import with_reading
 from .scene import result, scene
 
 
@@ -72,5 +73,6 @@ def solve_determinant(text):
         steps.append(["", r"= %s - %s + %s" % (tex(a * (e * i - f * h)), paren(b * (d * i - f * g)), paren(c * (d * h - e * g)))])
     alatex = r"\det = %s" % tex(det)
     code = scene(title, steps, alatex, check=checks.determinant(M, det))
-    return result("determinant", "det = %s" % plain(det), alatex, code,
-                  "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")
+    out = result("determinant", "det = %s" % plain(det), alatex, code,
+                 "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")
+    return with_reading(out, matrix=M)

@@ -11,7 +11,7 @@ from .helpers import with_reading
 from .scene import result, scene
 
 
-FRACTION_NOISE = r"\b(how much is|how much|what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b"
+FRACTION_NOISE = r"\b(how much is|how much|what's|whats|what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b"
 
 
 class Frac:

@@ -131,8 +131,8 @@ def solve_definite(text):
     rest = text[:m.start] + " " + text[m.end:]
     hint = int_var(rest) or (sp.Symbol(m.var) if m.var else None)
     rest = re.sub(r"\bd[a-z]\s*$", " ", rest.strip())
-    body = scrub(rest, INT_NOISE, r"\b(area under|area|under|the curve|curve|definite|region|bounded by|"
-                       r"and the x-axis|x-axis)\b", r"\b[a-z]\([a-z]\)\s*=", r"^\s*y\s*=")
+    body = scrub(rest, INT_NOISE, r"\b(area under|area between|area|under|between|the curve|curve|definite|region|"
+                       r"bounded by|and the x-axis|x-axis)\b", r"\b[a-z]\([a-z]\)\s*=", r"(?:^|(?<=\s))y\s*=(?!=)")
     body = math_part(re.sub(r"\s+d[a-z]\s*$", "", body))
     a = parse_const(lo_s)
     b = parse_const(hi_s)

@@ -34,7 +34,7 @@ def mathy(token):
 def math_part(body, need_eq=False):
     """The formula inside a sentence: the longest run of formula-like words."""
     words = body.split()
-    if all(mathy(w) for w in words):
+    if all(mathy(w) for w in words) and not re.search(r"[,;:?!]\s", body):
         return body
     runs, cur = [], []
     for w in words:

@@ -184,7 +184,8 @@ def read_determinant(text):
     text = re.sub(r"\b[23]\s*(?:x|by|\*)\s*[23]\b", " ", text)
     toks = words(text)
     # row labels ("row 1:", "row 2") are not entries
-    toks = [t for k, t in enumerate(toks) if not (is_num(t) and k and toks[k - 1] == "row")]
+    toks = [t for k, t in enumerate(toks) if not (is_num(t) and k and toks[k - 1] in ("row", "column")
+                                                  and k + 1 < len(toks) and toks[k + 1] in (":", "="))]
     columns = any(t in ("column", "columns") for t in toks)
     rows, depth, cur, groups = [], 0, [], []
     for t in toks:  # the innermost bracket groups, by a depth count
@@ -202,7 +203,7 @@ def read_determinant(text):
         rows = [entries(g) for g in groups]
     else:
         body = groups[0] if groups else toks
-        breakers = {";", "and", "row"}
+        breakers = {";", "and", "row", "column"}
         if any(t in breakers for t in body):
             chunks, cur = [], []
             for t in body:
@@ -215,7 +216,7 @@ def read_determinant(text):
             rows = [entries(c) for c in chunks]
             rows = [r for r in rows if r]
         else:
-            parts = [entries(p) for p in " ".join(body).split(",")]
+            parts = [entries(p.split()) for p in " ".join(body).split(",")]
             if len(parts) > 1 and all(len(p) > 1 for p in parts):
                 rows = parts
             else:
@@ -439,7 +440,8 @@ def strip_lhs(span):
 
 
 def trivial(span):
-    return len(span) <= 1
+    """A lone letter or number, or a few letters left from words ("for x", "os"): not a second formula."""
+    return len(span) <= 1 or (len(span) <= 2 and all(kind == "name" for kind, _ in span))
 
 
 def main_formula(text):
@@ -618,6 +620,7 @@ def equations(text):
 
 
 def read_equation(text):
+    text = re.sub(r"\bfor [a-z]\b", " ; ", text)
     eqs = equations(text)
     if not eqs:
         return {"equation": main_formula(text)}
@@ -746,7 +749,12 @@ PHRASE = {"pythagoras": "\"the hypotenuse is 13 and one leg is 5\" or \"legs 3 a
 
 def num_eq(a, b):
     try:
-        return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+        a, b = sp.sympify(a), sp.sympify(b)
+        if a == b:
+            return True
+        if a.is_infinite or b.is_infinite:
+            return False
+        return sp.simplify(a - b) == 0
     except (TypeError, ValueError):
         return False
 

@@ -42,7 +42,7 @@ def split_letters(run):
     return out
 
 
-TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+|\.\d+)|([a-z]+)|(\*\*|->|[-+*/^()=|,;:{}\[\]'])|(\S))")
+TOKEN = re.compile(r"\s*(?:(\d+\.\d+|\d+|\.\d+)|([a-z]+)|(\*\*|->|[-+*/^()=|,;:{}\[\]])|(\S))")
 
 
 def lex(text):

@@ -146,7 +146,7 @@ def find_bounds(text):
 
 # Arithmetic said in words ("3/4 divided by 1/8", "2 times 3/5", "three quarters").
 ARITH_WORDS = [(r"\bdivided\s+by\b", " / "), (r"\bmultiplied\s+by\b", " * "), (r"\btimes\b", " * "),
-               (r"\bplus\b", " + "), (r"\bminus\b", " - ")]
+               (r"\bplus\b", " + "), (r"\bminus\b", " - "), (r"\btake away\b", " - ")]
 UNIT_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen".split())}

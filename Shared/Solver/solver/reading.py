@@ -318,8 +318,12 @@ class Words:
 
     def sum(self, stop=()):
         v = self.product(stop)
-        while self.peek() in ("+", "-", "plus", "minus") and self.peek() not in stop:
+        while (self.peek() in ("+", "-", "plus", "minus") or self.peek() == "take" and self.peek(1) == "away") \
+                and self.peek() not in stop:
             op = self.take()
+            if op == "take":
+                self.take()
+                op = "-"
             w = self.product(stop)
             v = v + w if op in ("+", "plus") else v - w
         return v

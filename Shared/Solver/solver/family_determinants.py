@@ -3,10 +3,9 @@ import math
 import re
 
 from .base import MAX_EXPR, Unsupported
-from .helpers import rat, scrub
+from .helpers import rat, with_reading
 from .printing import paren, plain, tex
 from . import checks
-from .helpers import with_reading
 from .scene import result, scene
 
 

@@ -1,4 +1,5 @@
-"""Right triangles (Pythagoras) and circles."""
+"""Right triangles (Pythagoras) and circles, each number placed by the words around it (hypotenuse or
+leg, radius or diameter), refused when its role is not certain."""
 import re
 
 import sympy as sp
@@ -8,10 +9,6 @@ from .printing import decimal, plain, tex, tex_approx, with_approx
 from . import checks
 from .helpers import with_reading
 from .scene import result, scene
-
-
-def numbers_in(text):
-    return [sp.Rational(m) for m in re.findall(r"(?<![a-z_^])\d+(?:\.\d+)?", text)]
 
 
 def root_line(name, square, root):

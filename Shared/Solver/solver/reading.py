@@ -240,7 +240,7 @@ PARTS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarter
          "hundredth": 100, "hundredths": 100}
 FILLER = {"what", "whats", "what's", "is", "s", "how", "much", "calculate", "compute", "evaluate", "work", "out",
           "find", "the", "please", "pls", "simplify", "reduce", "solve", "equals", "equal", "value", "result",
-          "give", "me", "tell", "can", "you", "of_"}
+          "give", "me", "tell", "can", "you"}
 
 
 class Words:
@@ -248,7 +248,6 @@ class Words:
     a tight a/b is one number; verbs (divide A by B, subtract A from B, the sum of A and B)."""
 
     def __init__(self, text):
-        toks = re.findall(r"\d+(?:\.\d+)?|[a-z]+|[-+*/()]|\S", text)
         self.t = []
         for m in re.finditer(r"\d+(?:\.\d+)?|[a-z]+|[-+*/()]|\S", text):
             tok = m.group(0)
@@ -257,7 +256,6 @@ class Words:
             if tok == "'":
                 continue
             self.t.append(tok)
-        del toks
         self.i = 0
 
     def peek(self, k=0):
@@ -751,6 +749,10 @@ PHRASE = {"pythagoras": "\"the hypotenuse is 13 and one leg is 5\" or \"legs 3 a
           "geometric_series": "\"sum of the first 8 terms of 2, 6, 18, ...\""}
 
 
+# Families whose numbers have roles (sides, radius or diameter, rows, bounds, operands in words).
+ROLE_FAMILIES = {"pythagoras", "circle", "determinant", "definite_integral", "fractions"}
+
+
 def num_eq(a, b):
     try:
         a, b = sp.sympify(a), sp.sympify(b)
@@ -811,9 +813,12 @@ def confirm(reply, text):
         second = reader(text)
     except (Unreadable, ZeroDivisionError, ValueError, TypeError, IndexError, KeyError):
         second = None
-    if second is None:
+    if second is None and family in ROLE_FAMILIES:
         raise Unsupported("I'm not certain I read every number of that problem in its right role, so I won't "
                           "guess an answer. Phrase it like %s." % how)
+    if second is None:
+        raise Unsupported("I couldn't confirm my reading of that formula a second way, so I won't guess an "
+                          "answer. Write it like %s." % how)
     if not agree(family, first, second):
         raise Unsupported("I read that problem two ways and they don't agree, so I won't guess an answer. "
                           "Phrase it like %s." % how)

@@ -12,13 +12,20 @@ one JSON object per line, ASCII-escaped):
   at start  -> {"ready": true}            (after SymPy is imported and warmed up)
   request   <- {"problem": "<text>", "context": "<previous problem or empty>"}
   solved    -> {"ok": true, "family": F, "answer": A, "answer_latex": L, "code": C,
-                "scene": "Solution", "expression": E}
+                "scene": "Solution", "expression": E, "lesson": [...], "readings": 2,
+                "second_reading": R}
   not solved-> {"ok": false, "error": "unsupported_problem", "message": M}
   bad line  -> {"ok": false, "error": "bad_request", "message": M}  (not JSON, no
                "problem" string, or an empty line)
   Exactly one reply per request line, until EOF. A request is stopped after
   worker.REQUEST_SECONDS. `context` is used only for follow-ups ("now plot it",
   "what about x^3?"). E is SymPy's str of what was solved, with ^ for powers.
+
+Two readings (issue 14). A family reads the problem (each number by its role: leg or
+hypotenuse, radius or diameter, rows or columns, lower or upper bound), refusing when a
+role is not certain; then reading.py reads the text again by other means, and a
+problem whose two readings differ is refused with how to phrase it. "readings": 2 says
+both agreed; R names how the second one read (e.g. "role words, clause by clause").
 
 Families: linear quadratic system derivative integral definite_integral limit plot
 factor expand simplify fractions pythagoras circle arithmetic_series
@@ -43,7 +50,9 @@ irrational. Parse one back with SymPy after replacing π->pi, √->sqrt, ∞->oo
                      "; y-intercept: -4"
   factor             the factored form "(x - 3)*(x + 3)" (the input itself when irreducible)
   expand, simplify   the resulting expression, e.g. "x^3 + 6x^2 + 12x + 8", "x + 1"
-  fractions          "= 5/4 = 1.25" (terminating), "= 2/3 ≈ 0.6667", "= 3"
+  fractions          "= 5/4 = 1.25" (terminating), "= 2/3 ≈ 0.6667", "= 3"; also in words
+                     ("three quarters divided by one half", "subtract 1/3 from 3/4");
+                     a spaced / divides, a tight one is a fraction bar (3 / 3/4 = 4)
   pythagoras         the missing side: "5", "√(41) ≈ 6.4031"; "6.5" when the
                      question used decimals and the side is a terminating decimal
   circle             "A = 25π ≈ 78.54, C = 10π ≈ 31.42" (2 places; only what was

@@ -7,7 +7,7 @@ from .family_algebra import solve_expand, solve_factor, solve_simplify
 from .family_derivatives import solve_derivative
 from .family_determinants import solve_determinant
 from .family_equations import solve_equation
-from .family_fractions import solve_fractions
+from .family_fractions import FRACTION_NOISE, solve_fractions
 from .family_geometry import solve_circle, solve_pythagoras
 from .family_integrals import solve_definite, solve_integral
 from .family_limits import solve_limit
@@ -15,6 +15,7 @@ from .family_plots import solve_plot
 from .family_series import solve_series
 from .family_systems import solve_system
 from .helpers import arith_words, find_bounds, scrub
+from .reading import confirm
 from .text import normalise
 
 
@@ -24,7 +25,7 @@ def has(pat, text):
 
 def only_arith(text):
     text = arith_words(text)
-    body = scrub(text, r"\b(what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b")
+    body = scrub(text, FRACTION_NOISE)
     body = body.rstrip("= ").strip()
     return bool(body) and re.fullmatch(r"[\d\s+\-*/().]+", body) is not None and re.search(r"\d", body) is not None \
         and (re.search(r"[+*/]|\d\s*-", body) is not None)
@@ -104,7 +105,8 @@ def solve_text(text):
     handler = route(text)
     if handler is None:
         raise LookupError
-    return handler(text)
+    # no answer without a second, independent reading that agrees (issue 14)
+    return confirm(handler(text), text)
 
 
 def odd_chars(text):

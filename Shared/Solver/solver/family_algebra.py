@@ -4,6 +4,7 @@ import sympy as sp
 from .base import Unsupported
 from .helpers import math_part, scrub
 from .printing import expr_str, plain, tex, tex_raw
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse
@@ -62,7 +63,7 @@ def solve_factor(text):
     alatex = r"%s = %s" % (tex(e), tex(f))
     answer = plain(f)
     code = scene(title, steps, alatex, check=checks.multiply_back(f, e))
-    return result("factor", answer, alatex, code, expr_str(e))
+    return with_reading(result("factor", answer, alatex, code, expr_str(e)), f=e)
 
 
 def expand_size(e):
@@ -118,7 +119,7 @@ def solve_expand(text):
     steps.append(["Collect like terms", tex(r)])
     title = r"\text{Expand: } %s" % tex_raw(et)
     code = scene(title, steps, tex(r), check=checks.at_a_point(e, r))
-    return result("expand", plain(r), tex(r), code, expr_str(e))
+    return with_reading(result("expand", plain(r), tex(r), code, expr_str(e)), f=e)
 
 
 def solve_simplify(text):
@@ -150,4 +151,4 @@ def solve_simplify(text):
     title = r"\text{Simplify: } %s" % tex_raw(et)
     alatex = r"%s = %s" % (tex_raw(et), tex(best))
     code = scene(title, steps, alatex, check=checks.at_a_point(given, best))
-    return result("simplify", plain(best), tex(best), code, expr_str(given))
+    return with_reading(result("simplify", plain(best), tex(best), code, expr_str(given)), f=given)

@@ -8,6 +8,7 @@ from .base import Unsupported
 from .curves import curve_data, finite_extent, graph_spec, y_window
 from .helpers import math_part, one_var, scrub, shortest
 from .printing import expr_str, fresh_symbol, plain, tex, tex_raw
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse
@@ -188,4 +189,4 @@ def solve_derivative(text):
     if len(names) > 1:
         steps.insert(0, ["Rules used", r"\text{%s}" % ", ".join(names[:3]).lower()])
     code = scene(title, steps, alatex, graph=g, check=checks.numeric_derivative(f, x, dd) if f.free_symbols <= {x} else [])
-    return result("derivative", answer, alatex, code, expr_str(f))
+    return with_reading(result("derivative", answer, alatex, code, expr_str(f)), f=f, var=x)

@@ -3,18 +3,44 @@ import math
 import re
 
 from .base import MAX_EXPR, Unsupported
-from .helpers import rat, scrub
+from .helpers import rat, with_reading
 from .printing import paren, plain, tex
 from . import checks
 from .scene import result, scene
 
 
+def outside_brackets(s, fn):
+    """fn applied to the text outside [ ] and ( ): letters inside a matrix must stay, to be refused."""
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch in "[(" and depth == 0:
+            out.append(fn(cur))
+            cur = ""
+        depth += (ch in "[(") - (ch in "])")
+        cur += ch
+        if ch in "])" and depth == 0:
+            out.append(cur)
+            cur = ""
+    out.append(fn(cur) if depth == 0 else cur)
+    return "".join(out)
+
+
+def drop_words(s):
+    s = re.sub(r"\b[a-z]{2,}\b|'", " ", s)
+    return re.sub(r"(?<![\w.])[a-z](?![\w.])", " ", s)  # a lone letter names the matrix (A = ..., det A)
+
+
 def parse_matrix(text):
+    """The matrix by rows ("rows 1 2 and 3 4", "first row ... second row ...", "[[1,2],[3,4]]"), or by
+    columns when it says so; refused when any entry is not a number."""
     text = re.sub(r"\b[23]\s*(?:x|by|\*)\s*[23]\b", " ", text)
-    text = re.sub(r"\b(with rows|rows|with entries|entries|row)\b", " ", text)
+    columns = re.search(r"\bcolumns?\b", text) is not None
+    text = re.sub(r"\b(?:row|column)\s*\d\s*[:=]?|\b(?:first|second|third)\s+(?:row|column)\b", " ; ", text)
     text = re.sub(r"(?<=\d)\s+and\s+(?=-?\d)", "; ", text)
-    s = scrub(text, r"\b(determinant|det|of|matrix|the matrix|a matrix|find|compute|calculate|evaluate|"
-                    r"what is|is|[a-z]\s*=)\b", r"\b[a-z]\s*=")
+    text = re.sub(r"(?<=[\])])\s*(?:,|and)?\s*(?=[\[(])", ", ", text)
+    s = outside_brackets(text, drop_words)
+    s = re.sub(r"=", " ", s)
+    s = re.sub(r"\s+", " ", s).strip(" ,;:")
     if len(s) > MAX_EXPR:
         raise Unsupported("That matrix is too long for me.")
     if re.search(r"[^0-9\s,;.\-+/\[\]()|]", s):
@@ -44,7 +70,7 @@ def parse_matrix(text):
     n = len(matrix)
     if n not in (2, 3) or any(len(r) != n for r in matrix):
         raise Unsupported("I compute determinants of 2x2 and 3x3 matrices, e.g. \"det [[1,2],[3,4]]\".")
-    return matrix
+    return [list(r) for r in zip(*matrix)] if columns else matrix
 
 
 def vm(rows):
@@ -72,5 +98,6 @@ def solve_determinant(text):
         steps.append(["", r"= %s - %s + %s" % (tex(a * (e * i - f * h)), paren(b * (d * i - f * g)), paren(c * (d * h - e * g)))])
     alatex = r"\det = %s" % tex(det)
     code = scene(title, steps, alatex, check=checks.determinant(M, det))
-    return result("determinant", "det = %s" % plain(det), alatex, code,
-                  "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")
+    out = result("determinant", "det = %s" % plain(det), alatex, code,
+                 "[" + ", ".join("[" + ", ".join(str(v) for v in r) + "]" for r in M) + "]")
+    return with_reading(out, matrix=M)

@@ -7,6 +7,7 @@ from .base import Unsupported
 from .curves import curve_data, graph_spec, y_window
 from .helpers import math_part, one_var, scrub
 from .printing import decimal, expr_str, plain, tex, tex_approx, tex_raw, with_approx
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse_equation
@@ -68,7 +69,7 @@ def linear(x, lhs, rhs, poly, title, expression):
     answer = "%s = %s" % (x, with_approx(sol))
     alatex = "%s = %s" % (tex(x), tex_approx(sol))
     code = scene(title, steps, alatex, check=checks.substitute(x, [sol], lhs, rhs))
-    return result("linear", answer, alatex, code, expression)
+    return with_reading(result("linear", answer, alatex, code, expression), equation=lhs - rhs)
 
 
 def quadratic(x, lhs, rhs, poly, title, expression):
@@ -122,4 +123,4 @@ def quadratic(x, lhs, rhs, poly, title, expression):
     dots = [(float(u), 0.0, tex(u) if u.is_Rational else decimal(u, 2)) for u in uniq if u.is_real]
     g = graph_spec([(0, xs, ys)], (lo, hi), yr, legend=[(0, "y = " + tex(p))], dots=dots)
     code = scene(title, steps, alatex, graph=g, check=checks.substitute(x, uniq, lhs, rhs))
-    return result("quadratic", answer, alatex, code, expression)
+    return with_reading(result("quadratic", answer, alatex, code, expression), equation=lhs - rhs)

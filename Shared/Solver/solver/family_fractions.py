@@ -7,7 +7,11 @@ from .base import MAX_EXPR, Unsupported
 from .helpers import arith_words, scrub
 from .printing import decimal, expr_str, plain, tex
 from . import checks
+from .helpers import with_reading
 from .scene import result, scene
+
+
+FRACTION_NOISE = r"\b(how much is|how much|what's|whats|what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b"
 
 
 class Frac:
@@ -34,10 +38,16 @@ def frac_of(v):
 
 
 def tokenize(s):
-    toks = re.findall(r"\d+(?:\.\d+)?|\.\d+|[-+*/()]|\S", s)
-    for t in toks:
+    """Tokens; a "/" between two numbers with no space is a fraction bar ("f/"), any other "/"
+    divides: 3 / 3/4 is 3 divided by three quarters, not a third of a quarter."""
+    toks = []
+    for m in re.finditer(r"\d+(?:\.\d+)?|\.\d+|[-+*/()]|\S", s):
+        t = m.group(0)
         if not re.match(r"\d|\.\d|[-+*/()]$", t):
             raise Unsupported("I couldn't read that arithmetic.")
+        if t == "/" and 0 < m.start() and m.end() < len(s) and s[m.start() - 1].isdigit() and s[m.end()].isdigit():
+            t = "f/"
+        toks.append(t)
     return toks
 
 
@@ -77,8 +87,8 @@ class Arith:
 
     def term(self, depth):
         node = self.unary(depth)
-        while self.peek() in ("*", "/"):
-            node = [self.take(), node, self.unary(depth)]
+        while self.peek() in ("*", "/", "f/"):
+            node = [self.take().lstrip("f"), node, self.unary(depth)]
         return node
 
     def unary(self, depth):
@@ -104,7 +114,7 @@ class Arith:
             raise Unsupported("I couldn't read that arithmetic.")
         n = number(t)
         nxt = self.peek()
-        if "." not in t and nxt is not None and re.match(r"\d+$", nxt) and self.peek(1) == "/" \
+        if "." not in t and nxt is not None and re.match(r"\d+$", nxt) and self.peek(1) == "f/" \
                 and self.peek(2) is not None and re.match(r"\d+$", self.peek(2)):
             self.take()  # a mixed number: 1 1/2
             self.take()
@@ -112,7 +122,7 @@ class Arith:
             if q == 0:
                 raise Unsupported("That divides by zero.")
             return Frac(int(t) * q + int(nxt), q)
-        if self.peek() == "/" and self.peek(1) is not None and re.match(r"\d+$", self.peek(1)) and "." not in t:
+        if self.peek() == "f/" and self.peek(1) is not None and re.match(r"\d+$", self.peek(1)) and "." not in t:
             self.take()
             d = int(self.take())
             if d == 0:
@@ -196,7 +206,7 @@ def reduce_once(node):
 
 def solve_fractions(text):
     text = arith_words(text)
-    body = scrub(text, r"\b(what|is|of|simplify|reduce|calculate|compute|evaluate|work out|solve|equals|equal)\b")
+    body = scrub(text, FRACTION_NOISE)
     body = body.rstrip("= ").strip()
     if len(body) > MAX_EXPR:
         raise Unsupported("That calculation is too long for me (at most %d characters)." % MAX_EXPR)
@@ -231,4 +241,4 @@ def solve_fractions(text):
     else:
         answer, alatex = "= %s ≈ %s" % (exact, dec), r"= %s \approx %s" % (tex(v), dec)
     code = scene(title, steps, title + " " + alatex, check=checks.decimal_check(v) if v.q != 1 else [])
-    return result("fractions", answer, title + " " + alatex, code, expr_str(sp.sympify(v)))
+    return with_reading(result("fractions", answer, title + " " + alatex, code, expr_str(sp.sympify(v))), value=v)

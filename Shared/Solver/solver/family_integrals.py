@@ -8,8 +8,9 @@ from sympy.integrals.manualintegrate import integral_steps
 
 from .base import Timeout, Unsupported
 from .curves import curve_data, evaluate, graph_spec, y_window
-from .helpers import find_bounds, finite_real, math_part, one_var, scrub
+from .helpers import find_bounds, finite_real, math_part, one_var, scrub, with_reading
 from .printing import expr_str, plain, tex, tex_approx, tex_raw, with_approx
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse, parse_const
@@ -121,17 +122,17 @@ def solve_integral(text):
     alatex = r"\int %s\,d%s = %s + C" % (tex(f), X, tex(F))
     answer = "F(%s) = %s + C" % (x, plain(F))
     code = scene(title, steps, alatex, check=checks.differentiate_back(F, f, x))
-    return result("integral", answer, alatex, code, expr_str(f))
+    return with_reading(result("integral", answer, alatex, code, expr_str(f)), f=f, var=x)
 
 
 def solve_definite(text):
     m = find_bounds(text)
-    lo_s, hi_s = m.group(1).strip(",;"), m.group(2).strip(",;")
-    rest = text[:m.start()] + " " + text[m.end():]
-    hint = int_var(rest)
+    lo_s, hi_s = m.lo, m.hi
+    rest = text[:m.start] + " " + text[m.end:]
+    hint = int_var(rest) or (sp.Symbol(m.var) if m.var else None)
     rest = re.sub(r"\bd[a-z]\s*$", " ", rest.strip())
-    body = scrub(rest, INT_NOISE, r"\b(area under|area|under|the curve|curve|definite|region|bounded by|"
-                       r"and the x-axis|x-axis)\b", r"\b[a-z]\([a-z]\)\s*=", r"^\s*y\s*=")
+    body = scrub(rest, INT_NOISE, r"\b(area under|area between|area|under|between|the curve|curve|definite|region|"
+                       r"bounded by|and the x-axis|x-axis)\b", r"\b[a-z]\([a-z]\)\s*=", r"(?:^|(?<=\s))y\s*=(?!=)")
     body = math_part(re.sub(r"\s+d[a-z]\s*$", "", body))
     a = parse_const(lo_s)
     b = parse_const(hi_s)
@@ -139,6 +140,12 @@ def solve_definite(text):
     x = one_var([f], hint)
     if not (a.is_real or a in (sp.oo, -sp.oo)) or not (b.is_real or b in (sp.oo, -sp.oo)):
         raise Unsupported("The bounds must be real numbers.")
+    if m.var and sp.Symbol(m.var) != x:
+        raise Unsupported("The bounds are for %s but the function is in %s. Write them like \"from %s = 1 to %s = 3\"."
+                          % (m.var, x, x, x))
+    area = re.search(r"\barea\b", text) is not None
+    if area:
+        a, b = area_bounds(f, x, a, b)
     F, _ = antiderivative(f, x)
     infinite = a.is_infinite or b.is_infinite
     tol = None
@@ -192,5 +199,24 @@ def solve_definite(text):
         yr = y_window([ys, ays], include=[0.0])
         g = graph_spec([(0, xs, ys)], (xs[0], xs[-1]), yr, legend=[(0, "y = " + tex(f))], area=(axs, ays))
     code = scene(title, steps, alatex, graph=g, check=checks.numeric_integral(f, x, a, b, value))
-    return result("definite_integral", answer, alatex, code,
-                  "%s; %s from %s to %s" % (expr_str(f), x, expr_str(a), expr_str(b)))
+    out = result("definite_integral", answer, alatex, code,
+                 "%s; %s from %s to %s" % (expr_str(f), x, expr_str(a), expr_str(b)))
+    return with_reading(out, f=f, var=x, a=a, b=b)
+
+
+def area_bounds(f, x, a, b):
+    """An area is between two x values, in either order, and equals the integral only where the
+    curve is above the axis; a curve below or crossing it is refused (area or signed value?)."""
+    if a.is_finite and b.is_finite and a > b:
+        a, b = b, a
+    if not (a.is_finite and b.is_finite):
+        return a, b
+    ys = evaluate(f, x, np.linspace(float(a), float(b), 401))
+    ys = ys[np.isfinite(ys)]
+    scale = max(1e-12, float(np.max(np.abs(ys)))) if ys.size else 1.0
+    if ys.size and np.min(ys) < -1e-9 * scale:
+        where = "crosses the x-axis" if np.max(ys) > 1e-9 * scale else "is below the x-axis"
+        raise Unsupported("The curve %s between those bounds, so its area is not the integral. For the signed "
+                          "value ask \"integrate ... from %s to %s\"; for the area, split it where the curve "
+                          "meets the axis." % (where, plain(a), plain(b)))
+    return a, b

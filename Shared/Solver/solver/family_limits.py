@@ -8,6 +8,7 @@ from .base import Timeout, Unsupported
 from .curves import curve_data, graph_spec, y_window
 from .helpers import finite_real, math_part, scrub
 from .printing import expr_str, plain, tex, tex_approx, tex_raw, with_approx
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse, parse_const
@@ -125,4 +126,5 @@ def solve_limit(text):
             g = graph_spec([(0, xs, ys)], (fa - 4, fa + 4), yr, legend=[(0, "y = " + tex(f))],
                            hole=hole, dots=dots)
     code = scene(title, steps, alatex, graph=g, check=checks.near(f, x, a, L, direction))
-    return result("limit", answer, alatex, code, "%s; %s -> %s" % (expr_str(f), x, expr_str(a)))
+    out = result("limit", answer, alatex, code, "%s; %s -> %s" % (expr_str(f), x, expr_str(a)))
+    return with_reading(out, f=f, var=x, point=a, side=direction)

@@ -9,6 +9,7 @@ from .base import Unsupported
 from .curves import curve_data, finite_extent, graph_spec, y_window
 from .helpers import find_bounds, finite_real, math_part, one_var, scrub
 from .printing import expr_str, plain, tex, tex_raw, with_approx
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse, parse_const
@@ -20,10 +21,10 @@ def solve_plot(text):
     rest = text
     lo = hi = None
     if rng:
-        lo, hi = float(parse_const(rng.group(1).strip(",;"))), float(parse_const(rng.group(2).strip(",;")))
+        lo, hi = float(parse_const(rng.lo)), float(parse_const(rng.hi))
         if not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo <= 0 or hi - lo > 1000:
             raise Unsupported("Give a plotting range like \"from -3 to 3\".")
-        rest = text[:rng.start()] + " " + text[rng.end():]
+        rest = text[:rng.start] + " " + text[rng.end:]
     body = scrub(rest, r"\b(plot|graph|sketch|draw|of|function|a function|the function|curve|the curve|"
                        r"for|on|over|interval|x in|please|line)\b", r"\b[a-z]\([a-z]\)\s*=", r"^\s*y\s*=")
     body = math_part(re.sub(r"^\s*y\s*=", " ", body))
@@ -91,4 +92,4 @@ def solve_plot(text):
     alatex = r"y = %s" % tex(f)
     answer = "; ".join(["y = " + plain(f)] + notes)
     code = scene(title, steps, alatex, graph=g, check=checks.substitute(x, rts, f, sp.Integer(0)) if rts else [])
-    return result("plot", answer, alatex, code, expr_str(f))
+    return with_reading(result("plot", answer, alatex, code, expr_str(f)), f=f)

@@ -4,7 +4,7 @@ import re
 import sympy as sp
 
 from .base import Unsupported
-from .helpers import NUMF, rat
+from .helpers import NUMF, rat, with_reading
 from .printing import decimal, plain, tex, tex_approx, with_approx
 from . import checks
 from .scene import result, scene
@@ -88,8 +88,9 @@ def solve_series(text):
                  ["", r"S_{%d} = %s" % (n, tex(S))]]
         alatex = r"S_{%d} = %s" % (n, tex(S))
         code = scene(title, steps, alatex, check=checks.term_by_term([a1 + i * d for i in range(n)] if n <= 5000 else [], S))
-        return result("arithmetic_series", "S_%d = %s" % (n, with_approx(S)), alatex, code,
-                      "a1 = %s, d = %s, n = %d" % (a1, d, n))
+        out = result("arithmetic_series", "S_%d = %s" % (n, with_approx(S)), alatex, code,
+                     "a1 = %s, d = %s, n = %d" % (a1, d, n))
+        return with_reading(out, kind="arithmetic", a1=a1, step=d, n=n)
     if r is None:
         raise Unsupported("Give the common ratio r, e.g. \"first term 3 ratio 1/2\".")
     if r == 0:
@@ -105,8 +106,9 @@ def solve_series(text):
                  ["", r"= \frac{%s}{%s}" % (tex(a1), tex(1 - r))]]
         alatex = r"S_\infty = %s" % tex(S)
         code = scene(title_base + r",\ n \to \infty", steps, alatex, check=checks.partial_sums(a1, r, S))
-        return result("geometric_series", "S_∞ = %s" % with_approx(S), alatex, code,
-                      "a1 = %s, r = %s, n = oo" % (a1, r))
+        out = result("geometric_series", "S_∞ = %s" % with_approx(S), alatex, code,
+                     "a1 = %s, r = %s, n = oo" % (a1, r))
+        return with_reading(out, kind="geometric", a1=a1, step=r, n=None)
     if n is None and last is not None:
         k = 0
         t = a1
@@ -135,5 +137,5 @@ def solve_series(text):
         answer, alatex = "S_%d ≈ %s" % (n, decimal(S, 6)), r"S_{%d} \approx %s" % (n, decimal(S, 6))
     else:
         answer = "S_%d = %s" % (n, with_approx(S))
-    return result("geometric_series", answer, alatex, scene(title_base + r",\ n = %d" % n, steps, alatex, check=checks.term_by_term([a1 * r ** i for i in range(n)] if n <= 5000 else [], S)),
-                  "a1 = %s, r = %s, n = %d" % (a1, r, n))
+    return with_reading(result("geometric_series", answer, alatex, scene(title_base + r",\ n = %d" % n, steps, alatex, check=checks.term_by_term([a1 * r ** i for i in range(n)] if n <= 5000 else [], S)),
+                  "a1 = %s, r = %s, n = %d" % (a1, r, n)), kind="geometric", a1=a1, step=r, n=n)

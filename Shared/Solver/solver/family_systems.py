@@ -8,6 +8,7 @@ from .base import Unsupported
 from .curves import graph_spec
 from .helpers import math_part, mathy, scrub
 from .printing import expr_str, paren, tex, tex_raw, with_approx
+from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse_equation
@@ -95,4 +96,4 @@ def solve_system(text):
                    dots=[(fx, fy, "(%s, %s)" % (tex(xs_), tex(ys_)))])
     code = scene(title, steps, alatex, graph=g, check=checks.system(rows, [xs_, ys_]))
     expression = "; ".join("%s = %s" % (expr_str(l), expr_str(r)) for l, r, _, _ in parsed)
-    return result("system", answer, alatex, code, expression)
+    return with_reading(result("system", answer, alatex, code, expression), equations=[l - r for l, r, _, _ in parsed])

@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "MathreelProviders", dependencies: ["MathreelCore", "MathreelSystem", "MathreelHTTP"], path: "Shared/Providers", swiftSettings: swiftSettings),
         // The offline solver: the `solver` Python package (one module per family, one scene template) as a warm worker.
         .target(name: "MathreelSolver", dependencies: ["MathreelCore", "MathreelDaemon"], path: "Shared/Solver",
-                resources: ["__init__", "base", "checks", "curves", "dispatch", "family_algebra", "family_derivatives", "family_determinants", "family_equations", "family_fractions", "family_geometry", "family_integrals", "family_limits", "family_plots", "family_series", "family_systems", "helpers", "lesson", "printing", "scene", "text", "worker"].map { .embedInCode("solver/\($0).py") } + [.embedInCode("solver_main.py")],
+                resources: ["__init__", "base", "checks", "curves", "dispatch", "family_algebra", "family_derivatives", "family_determinants", "family_equations", "family_fractions", "family_geometry", "family_integrals", "family_limits", "family_plots", "family_series", "family_systems", "helpers", "lesson", "printing", "reading", "reading_expr", "scene", "text", "worker"].map { .embedInCode("solver/\($0).py") } + [.embedInCode("solver_main.py")],
                 swiftSettings: swiftSettings),
         .target(name: "MathreelSessions", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSQLite"], path: "Shared/Sessions", swiftSettings: swiftSettings),
 

@@ -58,6 +58,8 @@ public struct OfflineSolver: Sendable {
         ("solver.helpers", PackageResources.helpers_py),
         ("solver.lesson", PackageResources.lesson_py),
         ("solver.printing", PackageResources.printing_py),
+        ("solver.reading", PackageResources.reading_py),
+        ("solver.reading_expr", PackageResources.reading_expr_py),
         ("solver.scene", PackageResources.scene_py),
         ("solver.text", PackageResources.text_py),
         ("solver.worker", PackageResources.worker_py),

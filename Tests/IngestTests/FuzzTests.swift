@@ -82,6 +82,7 @@ struct Fuzzer {
         ("POST", "/webhook/telegram"), ("GET", "/webhook/whatsapp"), ("POST", "/webhook/whatsapp"),
         ("POST", "/api/v1/jobs"), ("POST", "/api/v1/code"), ("POST", "/api/v1/code/validate"),
         ("GET", "/api/v1/jobs"), ("GET", "/api/v1/jobs/{id}"), ("GET", "/api/v1/jobs/{id}/events"),
+        ("POST", "/api/v1/jobs/{id}/scenes/2/edit"), ("POST", "/api/v1/jobs/{id}/scenes/99999999999999999999/edit"),
         ("GET", "/"), ("GET", "/app.js"), ("GET", "/health"), ("GET", "/metrics"),
     ]
 
@@ -94,6 +95,7 @@ struct Fuzzer {
         #"{"update_id":6,"callback_query":{"id":"4382","from":{"id":5,"is_bot":false,"first_name":"Ana"},"message":{"message_id":9,"chat":{"id":5,"type":"private"},"date":1767225600,"text":"failed"},"data":"retry:00000000-0000-4000-8000-000000000000"}}"#,
         #"{"update_id":7,"channel_post":{"message_id":7,"chat":{"id":-100999,"type":"channel","title":"News"},"date":1767225600,"text":"Solve x^2 = 9"}}"#,
         WebSide.message(8, text: "/status 1234"), WebSide.message(9, text: "/history"), WebSide.message(10, text: "/retry"),
+        WebSide.message(14, text: "/edit 99999999999999999999 slower"), WebSide.message(15, text: "/edit 2"),
         // Entity offsets and lengths at the edges of Int64 (offset + length once trapped).
         WebSide.message(11, text: "/solve@MathVidBot x = 1", extra: #","entities":[{"offset":1,"length":9223372036854775807,"type":"bot_command"}]"#),
         WebSide.message(12, text: "/solve x = 1", extra: #","entities":[{"offset":9223372036854775807,"length":9223372036854775807,"type":"mention"}]"#),

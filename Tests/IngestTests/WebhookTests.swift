@@ -119,6 +119,68 @@ struct WebSide {
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func aLessonIsEditedOnlyByItsOwnerAndOnlyInItsOwnScenes() async throws {
+        let w = try await WebSide.start()
+        defer { w.telegram.stop() }
+        let spool = w.daemon.spool
+        /// As if made and watched: a two-scene lesson in done/, its scene code kept.
+        func finishedLesson(_ id: String) async throws {
+            let dir = try spool.artifacts(id)
+            for n in 1...2 { try dir.write(Array("from manim import *\n# scene \(n)\n".utf8), as: Lesson.codeFile(n)) }
+            try await advance(spool, id, from: .codegen, to: .done) { job in
+                job.plan = LessonPlan(scenes: [PlannedScene(n: 1, title: "The problem", status: .ready, sceneClass: "Problem"),
+                                               PlannedScene(n: 2, title: "The steps", status: .ready, sceneClass: "Steps")])
+            }
+        }
+        let r = try await w.post("/api/v1/jobs", #"{"problem_text":"Solve x^2 - 5x + 6 = 0"}"#)
+        let o = try #require(r.json?.objectValue)
+        let id = try #require(o["job_id"]?.stringValue), sid = try #require(o["session_id"]?.stringValue)
+        try await finishedLesson(id)
+        func edit(_ n: String, _ body: String, of job: String? = nil) async throws -> (Int, JSONObject) {
+            let e = try await w.post("/api/v1/jobs/\(job ?? id)/scenes/\(n)/edit", body)
+            return (e.status, e.json?.objectValue ?? [:])
+        }
+        func code(_ o: JSONObject) -> String? { o["error"]?.objectValue?["code"]?.stringValue }
+        // Someone else's session learns nothing of the lesson.
+        let stranger = try await edit("2", #"{"prompt":"slower","session_id":"\#(Token.make().text)"}"#)
+        #expect(stranger.0 == 404 && code(stranger.1) == "not_found")
+        #expect(try await edit("2", #"{"prompt":"slower"}"#).0 == 404, "no session, no edit")
+        // The owner: a scene it does not have, a number that is not one, no words.
+        let nine = try await edit("9", #"{"prompt":"slower","session_id":"\#(sid)"}"#)
+        #expect(nine.0 == 404 && code(nine.1) == ErrorCode.noSuchScene, "\(nine)")
+        let three = try await edit("3", #"{"prompt":"slower","session_id":"\#(sid)"}"#)
+        #expect(three.0 == 404 && code(three.1) == ErrorCode.noSuchScene && (three.1["error"]?.objectValue?["message"]?.stringValue ?? "").contains("scenes 1 to 2"))
+        #expect(code(try await edit("x", #"{"prompt":"slower","session_id":"\#(sid)"}"#).1) == ErrorCode.noSuchScene)
+        #expect(try await edit("2", #"{"session_id":"\#(sid)"}"#).0 == 400)
+        #expect(w.jobs().isEmpty, "no refusal made a job")
+        // The edit: 202, version 2 of the lesson, scene 1's code copied byte for byte, scene 2 marked with the words.
+        let ok = try await edit("2", #"{"prompt":"make it slower","session_id":"\#(sid)"}"#)
+        #expect(ok.0 == 202 && ok.1["parent_id"] == .string(id) && ok.1["version"] == .int(2), "\(ok)")
+        let new = try #require(ok.1["job_id"]?.stringValue)
+        let job = try #require(w.jobs().first { $0.id == new })
+        #expect(job.parentID == id && job.version == 2 && job.problem == "Solve x^2 - 5x + 6 = 0")
+        #expect(job.plan?.scenes.map(\.status) == [.queued, .generating_code] && job.plan?.scenes[1].edit == "make it slower")
+        #expect(try spool.artifacts(new).tail("scene-1.py", limit: 1000) == Array("from manim import *\n# scene 1\n".utf8))
+        // The new version is the owner's too: it can be followed and edited in turn once finished.
+        #expect(try await HTTPClient().send(HTTPRequest(url: w.daemon.base + "/api/v1/jobs/\(new)?session_id=\(sid)")).status == 200)
+        #expect(try await edit("1", #"{"prompt":"faster","session_id":"\#(sid)"}"#, of: new).0 == 409, "still being made")
+
+        // In Telegram: /edit N words edits the person's last lesson.
+        #expect(try await w.update(WebSide.message(30, text: "Solve 2x + 3 = 7")).status == 200)
+        let chatJob = try #require(w.jobs().first { $0.problem == "Solve 2x + 3 = 7" })
+        try await finishedLesson(chatJob.id)
+        #expect(try await w.update(WebSide.message(31, text: "/edit 1 bigger please")).status == 200)
+        #expect(try await w.update(WebSide.message(31, text: "/edit 1 bigger please")).status == 200, "a resent update makes no second edit")
+        let edits = w.jobs().filter { $0.parentID == chatJob.id }
+        #expect(edits.count == 1 && edits.first?.plan?.scenes[0].edit == "bigger please" && edits.first?.origin.chatID == "123456789")
+        let told = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("version 2 of your lesson, with scene 1 changed") } }
+        #expect(told, "\(w.telegram.log.calls.compactMap { $0.json?["text"]?.stringValue })")
+        #expect(try await w.update(WebSide.message(32, text: "/edit slower")).status == 200)
+        let hint = await waitUntil(timeout: 20) { w.telegram.log.accepted.contains { ($0.json?["text"]?.stringValue ?? "").contains("Say which scene and what to change") } }
+        #expect(hint)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func forgetDeletesTheHistoryAndAVideoStillWaiting() async throws {
         let w = try await WebSide.start()
         defer { w.telegram.stop() }

@@ -23,6 +23,9 @@ if ! out=$("$bin/mathreel" submit --problem "$problem" --wait --timeout 600); th
   exit 1
 fi
 echo "$out"
+id=$(head -n 1 <<<"$out")
+# The lesson's scenes, each with its frames in the joined video.
+"$bin/mathreel" status "$id" | sed -n '/^  lesson:/,/^  [a-z]*:/p' | sed '$d' || true
 url=$(sed -n 's/^link: //p' <<<"$out")
 video=$(sed -n 's/^video: //p' <<<"$out")
 # The page is not the video: opening it does not use the link up.

@@ -72,7 +72,7 @@ struct Follower {
 
     func describe(_ found: FoundJob) -> String {
         let progress = found.progress.map { " \($0)%" } ?? ""
-        let stage = found.job?.stage.map { ", \($0.rawValue)" } ?? ""
+        let stage = found.job?.stage.flatMap { $0.rawValue == found.status ? nil : ", \($0.rawValue)" } ?? ""
         let scenes = found.job.flatMap(Words.scenes).map { "; scenes: \($0)" } ?? ""
         return "\(found.place.path)/: \(found.status)\(progress)\(stage) (\(Words.meaning(found.place)))\(scenes)"
     }

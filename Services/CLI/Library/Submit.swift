@@ -25,6 +25,8 @@ struct Submit: AsyncParsableCommand {
     var quality: String?
     @Option(help: "mp4 or webm.")
     var format: String?
+    @Option(help: ArgumentHelp("A lesson's scenes: auto (the default), or 1 to 8; 1 is one scene, no lesson.", valueName: "n"))
+    var scenes: String?
     @Flag(help: "Wait for the job to finish and print its link and video path.")
     var wait = false
     @Option(help: ArgumentHelp("With --wait: give up after this many seconds.", valueName: "seconds"))
@@ -63,6 +65,7 @@ struct Submit: AsyncParsableCommand {
         var options: JSONObject = [:]
         if let quality { options["quality"] = .string(quality) }
         if let format { options["format"] = .string(format) }
+        if let scenes { options["scenes"] = Int(scenes).map { .int(Int64($0)) } ?? .string(scenes) }
         if !options.isEmpty { object["options"] = .object(options) }
 
         var job: Job

@@ -28,6 +28,8 @@ public struct CheckResult: Sendable {
     /// The Scene class to render.
     public let scene: String?
     public let scenes: [String]
+    /// The scenes no other scene of the file subclasses, in file order (direct code renders each).
+    public let leaves: [String]
     /// The code with the deterministic renames applied.
     public let code: String
     public let manimVersion: String?
@@ -92,8 +94,9 @@ public struct StaticChecker: Sendable {
         }
         var scenes: [String] = []
         if case .array(let a)? = o["scenes"] { scenes = a.compactMap(\.stringValue) }
+        let leaves = o["leaves"]?.arrayValue?.compactMap(\.stringValue) ?? scenes
         return CheckResult(valid: o["valid"] == .bool(true), errors: findings("errors"), warnings: findings("warnings"),
-                           scene: o["scene"]?.stringValue, scenes: scenes, code: o["code"]?.stringValue ?? code,
+                           scene: o["scene"]?.stringValue, scenes: scenes, leaves: leaves, code: o["code"]?.stringValue ?? code,
                            manimVersion: o["manim_version"]?.stringValue)
     }
 }

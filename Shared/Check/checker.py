@@ -671,7 +671,13 @@ def check(code, wanted_scene, cache):
 
     errors.sort(key=lambda e: e["line"])
     warnings.sort(key=lambda e: e["line"])
-    return {"valid": not errors, "errors": errors, "warnings": warnings, "scene": scene, "scenes": found,
+    # The scenes no other scene of the file builds on: direct code renders each, in order.
+    based_on = set()
+    for c in classes:
+        if c.name in found:
+            based_on.update(b.id if isinstance(b, ast.Name) else getattr(b, "attr", None) for b in c.bases)
+    leaves = [f for f in found if f not in based_on]
+    return {"valid": not errors, "errors": errors, "warnings": warnings, "scene": scene, "scenes": found, "leaves": leaves,
             "code": fixed, "fixes": fixes, "manim_version": version}
 
 

@@ -98,4 +98,59 @@ func frameCount(_ file: String) async throws -> Int? {
         let theirs = try Data(contentsOf: URL(fileURLWithPath: dir.spool + "/artifacts/\(degraded)/scene-1.mp4"))
         #expect(mine == theirs && !mine.isEmpty)
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func directCodeWithSeveralScenesIsOneVideoOfThemAllInFileOrder() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        // Titled builds on Scene and Second builds on Titled: Titled is a base, not a scene of the video.
+        let code = """
+            from manim import *
+
+            class First(Scene):
+                def construct(self):
+                    self.play(Create(Square()))
+
+            class Titled(Scene):
+                def construct(self):
+                    self.play(Write(Text("base")))
+
+            class Second(Titled):
+                def construct(self):
+                    super().construct()
+                    self.wait(0.5)
+
+            class Third(Scene):
+                def construct(self):
+                    self.play(FadeIn(Circle()))
+                    self.wait(1)
+
+            """
+        func submit(_ code: String, scene: String? = nil) throws -> String {
+            var job = Job(kind: .code, code: code, origin: JobOrigin(channel: .file))
+            if let scene { job.extra["scene"] = .string(scene) }
+            job.record(.queued, by: "test")
+            try spool.submit(job, to: .render)
+            return job.id
+        }
+        let all = try submit(code)
+        let one = try submit(code, scene: "Third")
+        let broken = try submit(code.replacing("self.wait(1)", with: "x = 1 / 0"))
+        let daemon = try RenderDaemon.start(dir)
+        defer { daemon.kill() }
+        #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 3 }, "\(daemon.log)")
+        #expect(await daemon.stop() == .exited(0))
+        let delivered = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
+        let a = try #require(delivered[all])
+        #expect(a.plan?.scenes.map(\.sceneClass) == ["First", "Second", "Third"] && a.plan?.scenes.map(\.title) == ["First", "Second", "Third"])
+        let frames = a.plan?.scenes.compactMap(\.durationFrames) ?? []
+        #expect(frames.count == 3 && frames[0] == 15 && frames[1] == 22 && frames[2] == 30, "1 s, 1 s + 0.5 s (7 frames: Manim rounds down) and 2 s at 15 fps: \(frames)")
+        #expect(try await frameCount(dir.spool + "/artifacts/\(all)/video.mp4") == frames.reduce(0, +))
+        // `scene` still picks one: no plan, one video of it.
+        let o = try #require(delivered[one])
+        #expect(o.plan == nil && o.render?.json["scene"] == .string("Third"))
+        // A person's own scene that fails fails the job with its error: theirs to fix, no slate.
+        let b = try #require(jobs(in: spool, .failed).first { $0.id == broken })
+        #expect(b.error?.message.hasPrefix("Scene 3 (`Third`) failed:") == true && b.error?.message.contains("ZeroDivisionError") == true, "\(b.error?.message ?? "")")
+    }
 }

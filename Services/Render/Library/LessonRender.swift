@@ -69,6 +69,12 @@ extension Renderer {
             return .handOn(job, to: .codegen)
         }
         let failed = plan.scenes.filter { $0.status == .error }
+        // A person's own scenes are theirs to fix: the error, not a slate of a class name.
+        if job.kind == .code, let first = failed.first {
+            job.plan = plan
+            let e = first.error ?? failure(ErrorCode.renderFailed, "")
+            return .fail(job, failure(e.code, "Scene \(first.n) (`\(first.sceneClass ?? "")`) failed: \(e.message)"))
+        }
         if failed.count == plan.scenes.count {
             job.plan = plan
             let first = failed[0].error ?? failure(ErrorCode.renderFailed, "")

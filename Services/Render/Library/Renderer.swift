@@ -82,13 +82,27 @@ public struct Renderer: Sendable {
         dir.remove("render.log")  // an earlier attempt's log must not pass for this one's
         // The very code seen before (same Manim) needs neither the check nor a render.
         let rawKey = checker.installedStamp().map {
-            RenderCache.key(code: source, scene: job.sceneName ?? "", quality: job.options.quality,
+            // Unnamed, the key says "every scene": several classes are a lesson, never one video of the last.
+            RenderCache.key(code: source, scene: job.sceneName ?? "(every scene)", quality: job.options.quality,
                             format: job.options.format, manim: "raw " + $0)
         }
         if let rawKey, let hit = cache.serve(rawKey, for: job.id, into: dir.path) { return served(hit, job, since: started) }
         let check = try await checker.check(source, scene: job.sceneName)
         guard check.valid, let scene = check.scene else {
             return .fail(job, failure(ErrorCode.codeRejected, "The code was not rendered:\n" + check.message))
+        }
+        // A person's file of several scenes (none picked by `scene`) is one video of them all, in file order.
+        if job.kind == .code, job.sceneName == nil, check.leaves.count > 1 {
+            guard check.leaves.count <= Lesson.maxScenes else {
+                return .fail(job, failure(ErrorCode.codeRejected, "The code defines \(check.leaves.count) scenes; mathreel renders at most \(Lesson.maxScenes) as one video. Pick one with the `scene` field, or split the file."))
+            }
+            var scenes: [PlannedScene] = []
+            for (i, cls) in check.leaves.enumerated() {
+                try dir.write(Array(check.code.utf8), as: Lesson.codeFile(i + 1))
+                scenes.append(PlannedScene(n: i + 1, title: cls, code: "artifacts/\(job.id)/\(Lesson.codeFile(i + 1))", sceneClass: cls))
+            }
+            job.plan = LessonPlan(scenes: scenes)
+            return try await renderLesson(job, LessonPlan(scenes: scenes), progress: progress)
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
         job.reach(.rendering)

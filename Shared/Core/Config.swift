@@ -106,6 +106,8 @@ public struct Config: Sendable {
     public var maxConcurrentRenders: Int?
     /// A lesson's scenes rendered at once (MATHREEL_MAX_SCENE_CONCURRENCY); every render still takes one of the renders' slots.
     public var maxSceneConcurrency = 4
+    /// A lesson's whole render (MATHREEL_LESSON_TIMEOUT_S): no scene starts after it; each scene still has MATHREEL_RENDER_TIMEOUT_S.
+    public var lessonTimeout: Double = 900
     /// Runners kept imported ahead of need (MATHREEL_WARM_WORKERS); nil: one per render.
     public var warmWorkers: Int?
     /// The sandbox's nice value (MATHREEL_RENDER_NICE; the render unit sets 10).
@@ -190,6 +192,7 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_CODEGEN_CONCURRENCY", 1...64) { codegenConcurrency = Int(v) }
         if let v = try whole("MATHREEL_MAX_CONCURRENT_RENDERS", 1...256) { maxConcurrentRenders = Int(v) }
         if let v = try whole("MATHREEL_MAX_SCENE_CONCURRENCY", 1...Int64(Lesson.maxScenes)) { maxSceneConcurrency = Int(v) }
+        if let v = try whole("MATHREEL_LESSON_TIMEOUT_S", 1...86_400, " of seconds") { lessonTimeout = Double(v) }
         if let v = try whole("MATHREEL_WARM_WORKERS", 0...256) { warmWorkers = Int(v) }
         if let v = try whole("MATHREEL_RENDER_NICE", 0...19) { renderNice = Int(v) }
         if let raw = env["MATHREEL_LOG_LEVEL"], !raw.isEmpty {

@@ -153,4 +153,21 @@ func frameCount(_ file: String) async throws -> Int? {
         let b = try #require(jobs(in: spool, .failed).first { $0.id == broken })
         #expect(b.error?.message.hasPrefix("Scene 3 (`Third`) failed:") == true && b.error?.message.contains("ZeroDivisionError") == true, "\(b.error?.message ?? "")")
     }
+
+    @Test(.timeLimit(.minutes(2)))
+    func noSceneStartsOnceTheLessonsTimeIsUp() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        // One scene at a time, and a second for the lesson: scene 1 takes longer than that to compute.
+        let id = try submitLesson(spool, ["total = sum(range(2 * 10**8))\nself.play(Create(Square()))", "self.play(Create(Circle()))", "self.wait(1)"])
+        let daemon = try RenderDaemon.start(dir, ["MATHREEL_MAX_SCENE_CONCURRENCY": "1", "MATHREEL_LESSON_TIMEOUT_S": "1"])
+        defer { daemon.kill() }
+        #expect(await waitUntil(timeout: 90, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 1 }, "\(daemon.log)")
+        let job = try #require(jobs(in: spool, .deliver).first { $0.id == id }, "\(jobs(in: spool, .failed).first?.error?.message ?? "")")
+        let scenes = try #require(job.plan?.scenes)
+        #expect(job.degraded && scenes.map(\.status) == [.ready, .error, .error] && scenes.map(\.slate) == [false, true, true])
+        #expect(scenes.map(\.renders) == [1, 0, 0], "the scenes out of time were never started")
+        #expect(scenes[1].error?.code == ErrorCode.renderTimeout && scenes[1].error?.message.contains("ran out before scene 2 could start") == true)
+    }
 }
+

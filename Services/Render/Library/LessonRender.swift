@@ -16,6 +16,8 @@ import MathreelSpool
 enum SceneRender: Sendable {
     case ready(frames: Int, seconds: Double, cacheHit: Bool)
     case failed(JobError)
+    /// Not started: the lesson's time ran out (never the scene's fault, so never a repair).
+    case outOfTime(JobError)
 }
 
 extension Renderer {
@@ -40,7 +42,7 @@ extension Renderer {
         job.plan = plan
         progress(job)
         // Each scene's state is shown as it ends, so a person sees the lesson fill in.
-        try await renderScenes(job, sources) { n, result in
+        try await renderScenes(job, sources, deadline: started + .seconds(config.lessonTimeout)) { n, result in
             let i = n - 1
             switch result {
             case .ready(let frames, let s, let hit):
@@ -49,6 +51,9 @@ extension Renderer {
                 plan.scenes[i].status = .ready; plan.scenes[i].durationFrames = frames
                 plan.scenes[i].error = nil; plan.scenes[i].slate = false
                 seconds += s; hits += hit ? 1 : 0
+            case .outOfTime(let e):
+                plan.scenes[i].status = .error
+                plan.scenes[i].error = e
             case .failed(let e):
                 plan.scenes[i].renders += 1
                 plan.scenes[i].cacheHit = false
@@ -132,13 +137,20 @@ extension Renderer {
     }
 
     /// The scenes' renders, up to MATHREEL_MAX_SCENE_CONCURRENCY at once; `done` hears each as it ends.
-    func renderScenes(_ job: Job, _ scenes: [(n: Int, code: String, scene: String?)], done: (Int, SceneRender) -> Void) async throws {
+    /// Past `deadline` no scene starts: it fails as out of time (a slate stands in, which is short).
+    func renderScenes(_ job: Job, _ scenes: [(n: Int, code: String, scene: String?)], deadline: ContinuousClock.Instant? = nil,
+                      done: (Int, SceneRender) -> Void) async throws {
         let width = max(1, config.maxSceneConcurrency)
+        let seconds = Int(config.lessonTimeout)
         try await withThrowingTaskGroup(of: (Int, SceneRender).self) { group in
             var next = 0
             func add() {
                 let s = scenes[next]
                 next += 1
+                if let deadline, ContinuousClock.now >= deadline {
+                    group.addTask { (s.n, .outOfTime(self.failure(ErrorCode.renderTimeout, "The lesson's \(seconds) s for rendering ran out before scene \(s.n) could start."))) }
+                    return
+                }
                 group.addTask { (s.n, try await self.renderScene(job, n: s.n, code: s.code, scene: s.scene)) }
             }
             while next < min(width, scenes.count) { add() }

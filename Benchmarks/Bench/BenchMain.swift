@@ -9,7 +9,7 @@ struct BenchMain: AsyncParsableCommand {
     @Option(help: "Jobs sent through the no-op chain.") var jobs = 3_000
     @Option(help: "Concurrent claims per stage in the throughput run.") var concurrency = 16
     @Option(help: "Where the benchmark's spool lives (its filesystem is what is measured).") var dir = "/tmp"
-    @Option(help: "Run one section only: spool, render, codegen, deliver, ingest or idle.") var only: String?
+    @Option(help: "Run one section only: spool, render, lesson, codegen, deliver, ingest or idle.") var only: String?
 
     func run() async throws {
         // Daemons the bench starts listen where the kernel says: no clash with a running mathreel.
@@ -26,6 +26,10 @@ struct BenchMain: AsyncParsableCommand {
         if only == nil || only == "render" {
             print("")
             try await runRenderBench(binDir: binDir, python: python)
+        }
+        if only == nil || only == "lesson" {
+            print("")
+            try await runLessonBench(binDir: binDir, python: python)
         }
         if only == nil || only == "codegen" {
             print("")

@@ -68,6 +68,11 @@ struct RenderDaemonBench {
             try spool.submit(job, to: .render)
             ids.append(job.id)
         }
+        return try await wait(for: ids, since: start)
+    }
+
+    /// Waits until every job of `ids` stands in deliver/ (a failure ends the bench); wall seconds since `start`.
+    func wait(for ids: [String], since start: ContinuousClock.Instant) async throws -> (Double, [Job]) {
         while true {
             let arrived = ids.filter { spool.info(.deliver, FileName($0 + ".json")) != nil }
             if arrived.count == ids.count { break }

@@ -108,6 +108,8 @@ public struct Config: Sendable {
     public var maxSceneConcurrency = 4
     /// A lesson's whole render (MATHREEL_LESSON_TIMEOUT_S): no scene starts after it; each scene still has MATHREEL_RENDER_TIMEOUT_S.
     public var lessonTimeout: Double = 900
+    /// How long a watched lesson's scene videos are kept for edits (MATHREEL_SCENE_KEEP_S; 0: none, as privacy asks).
+    public var sceneKeep: Double = 0
     /// Runners kept imported ahead of need (MATHREEL_WARM_WORKERS); nil: one per render.
     public var warmWorkers: Int?
     /// The sandbox's nice value (MATHREEL_RENDER_NICE; the render unit sets 10).
@@ -193,6 +195,7 @@ public struct Config: Sendable {
         if let v = try whole("MATHREEL_MAX_CONCURRENT_RENDERS", 1...256) { maxConcurrentRenders = Int(v) }
         if let v = try whole("MATHREEL_MAX_SCENE_CONCURRENCY", 1...Int64(Lesson.maxScenes)) { maxSceneConcurrency = Int(v) }
         if let v = try whole("MATHREEL_LESSON_TIMEOUT_S", 1...86_400, " of seconds") { lessonTimeout = Double(v) }
+        if let v = try whole("MATHREEL_SCENE_KEEP_S", 0...604_800, " of seconds") { sceneKeep = Double(v) }
         if let v = try whole("MATHREEL_WARM_WORKERS", 0...256) { warmWorkers = Int(v) }
         if let v = try whole("MATHREEL_RENDER_NICE", 0...19) { renderNice = Int(v) }
         if let raw = env["MATHREEL_LOG_LEVEL"], !raw.isEmpty {

@@ -180,8 +180,11 @@ public enum Lesson {
     public static func codeFile(_ n: Int) -> String { "scene-\(n).py" }
     /// Whether `name` is a scene's code: `scene-N.py` exactly, N from 1 to maxScenes.
     public static func isCodeFile(_ name: String) -> Bool {
-        guard name.hasPrefix("scene-"), name.hasSuffix(".py"), let n = Int(name.dropFirst(6).dropLast(3)) else { return false }
-        return (1...maxScenes).contains(n) && name == codeFile(n)
+        (1...maxScenes).contains { name == codeFile($0) }
+    }
+    /// Whether `name` is a scene's own video: `scene-N.mp4` or `scene-N.webm` exactly.
+    public static func isSceneVideo(_ name: String) -> Bool {
+        (1...maxScenes).contains { n in VideoFormat.allCases.contains { name == videoFile(n, $0) } }
     }
     public static func videoFile(_ n: Int, _ format: VideoFormat) -> String { "scene-\(n).\(format.rawValue)" }
     /// A lesson's `max_duration_s` when the job does not say (a single scene keeps 30).

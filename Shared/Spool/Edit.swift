@@ -58,6 +58,14 @@ extension Spool {
                                     code: "artifacts/\(job.id)/\(Lesson.codeFile(s.n))", sceneClass: s.sceneClass)
             if s.n == n { copy.status = .generating_code; copy.edit = words }
             try to.write(from.tail(Lesson.codeFile(s.n), limit: 1 << 20), as: Lesson.codeFile(s.n))
+            // A scene video kept for edits (MATHREEL_SCENE_KEEP_S) is this code's, in these options: not rendered again.
+            let video = Lesson.videoFile(s.n, parent.options.format)
+            if s.n != n, s.status == .ready, !s.slate, let frames = s.durationFrames, (from.size(video) ?? 0) > 0 {
+                try to.write(from.tail(video, limit: 64 << 20), as: video)
+                copy.status = .ready
+                copy.durationFrames = frames
+                copy.cacheHit = true
+            }
             scenes.append(copy)
         }
         job.plan = LessonPlan(scenes: scenes)

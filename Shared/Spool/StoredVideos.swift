@@ -36,11 +36,12 @@ extension Spool {
     /// `keepingCode` leaves a lesson's scene code (`scene-N.py`, no video, no log) while the
     /// job's metadata lives, so a scene can be edited after the video is gone; the sweep of
     /// artifacts with no job takes it once the metadata expires.
-    public func deleteVideo(of id: String, _ videos: VideoIndex, _ cache: RenderCache, keepingCode: Bool = false) -> [String] {
+    /// `keepingScenes` also leaves its scenes' own videos (MATHREEL_SCENE_KEEP_S: the janitor deletes them after that).
+    public func deleteVideo(of id: String, _ videos: VideoIndex, _ cache: RenderCache, keepingCode: Bool = false, keepingScenes: Bool = false) -> [String] {
         var out: [String] = []
         if artifactsInfo(FileName(id)) != nil {
             if keepingCode, let dir = try? artifacts(id), dir.list().contains(where: Lesson.isCodeFile) {
-                for name in dir.list() where !Lesson.isCodeFile(name) {
+                for name in dir.list() where !Lesson.isCodeFile(name) && !(keepingScenes && Lesson.isSceneVideo(name)) {
                     dir.remove(name)
                     out.append("artifacts/\(id)/\(name)")
                 }

@@ -79,6 +79,15 @@ public enum PlainFile {
         return info.size
     }
 
+    /// A regular file's modification time (never through a link); nil for anything else.
+    public static func mtime(_ path: String) -> Double? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let info = FileOps.fstat(fd), info.kind == .regular else { return nil }
+        return info.mtime
+    }
+
     /// The last `limit` bytes of a regular file (never through a link); empty when unreadable.
     public static func tail(_ path: String, limit: Int) -> [UInt8] {
         (try? read(path, last: Int64(limit))) ?? []

@@ -105,6 +105,16 @@ import Glibc
         #expect((v3.plan?.scenes[2].durationFrames ?? 0) > (scenes1[2].durationFrames ?? 0))
         #expect(v3.plan?.scenes.map(\.renders) == [0, 0, 1] && v3.plan?.scenes.map(\.cacheHit) == [true, true, false])
 
+        // With MATHREEL_SCENE_KEEP_S the watched version's scene videos stay: an edit renders only its scene.
+        try FileManager.default.moveItem(atPath: spool.path(.deliver, v3.id + ".json"), toPath: spool.path(.done, v3.id + ".json"))
+        _ = spool.deleteVideo(of: v3.id, VideoIndex(path: dir.state + "/videos"), RenderCache(config: try Config(environment: ["MATHREEL_STATE": dir.state])),
+                              keepingCode: true, keepingScenes: true)
+        let (_, fifth) = try await edit(v3.id, 1, "faster")
+        let fifthID = try #require(fifth)
+        let v5 = try #require(await rendered(fifthID))
+        #expect(v5.error == nil && v5.plan?.scenes.map(\.renders) == [1, 0, 0], "\(v5.plan?.scenes.map(\.renders) ?? [])")
+        #expect(v5.plan?.scenes.dropFirst().map(\.durationFrames) == v3.plan?.scenes.dropFirst().map(\.durationFrames) && (v5.plan?.scenes[0].durationFrames ?? 99) < (v3.plan?.scenes[0].durationFrames ?? 0))
+
         // Outside the vocabulary, with no model: a clear failure that says how to get one.
         let (_, fourth) = try await edit(v2.id, 1, "add a graph of the line")
         let fourthID = try #require(fourth)

@@ -437,3 +437,24 @@ final class RunningJanitor {
     #expect(status == .exited(0), "status: \(String(describing: status)); log: \(janitor.log)")
     print("janitor exited \(Int(Date().timeIntervalSince(start) * 1000)) ms after SIGTERM")
 }
+
+/// A watched lesson keeps its scene code with its metadata (for edits); its scene videos only
+/// under MATHREEL_SCENE_KEEP_S, and only that long; everything else goes at once.
+@Test(arguments: [0, 60])
+func aWatchedLessonKeepsItsCodeAndItsScenesOnlyAsLongAsAsked(_ keep: Int) throws {
+    let f = try Fixture(["MATHREEL_SCENE_KEEP_S": "\(keep)"])
+    let job = try f.job(in: .done)
+    let artifacts = f.spool.artifactsPath(job.id)
+    _ = try f.makeVideos(job.id)
+    for name in ["scene-1.py", "scene-2.py", "scene-1.mp4", "scene-2.mp4", "scene-1.log", "scene-12.py", "attempt-1.py"] {
+        try Data("x".utf8).write(to: URL(fileURLWithPath: artifacts + "/" + name))
+    }
+    f.janitor.sweep()
+    #expect(f.exists(artifacts + "/scene-1.py") && f.exists(artifacts + "/scene-2.py"), "the code stays with the metadata")
+    for gone in ["video.mp4", "scene-1.log", "scene-12.py", "attempt-1.py"] { #expect(!f.exists(artifacts + "/" + gone), "\(gone)") }
+    #expect(f.exists(artifacts + "/scene-1.mp4") == (keep > 0), "scene videos only when kept")
+    // Past the keep, the janitor takes them; the code still stays.
+    let report = f.janitor.sweep(now: Date().timeIntervalSince1970 + Double(keep) + 5)
+    #expect(!f.exists(artifacts + "/scene-1.mp4") && !f.exists(artifacts + "/scene-2.mp4") && f.exists(artifacts + "/scene-1.py"))
+    if keep > 0 { #expect(report.deletions.contains(Deletion(path: "artifacts/\(job.id)/scene-1.mp4", jobID: job.id, reason: .sceneKeepExpired))) }
+}

@@ -26,6 +26,8 @@ public enum DeletionReason: String, Sendable, Equatable {
     case cacheFull = "render_cache_full"
     /// Its last user is a job no longer anywhere in the spool.
     case cacheWithoutJob = "render_cache_without_job"
+    /// A watched lesson's scene video kept for edits, past MATHREEL_SCENE_KEEP_S.
+    case sceneKeepExpired = "scene_keep_expired"
 }
 
 public struct Deletion: Sendable, Equatable {
@@ -112,6 +114,7 @@ public struct Janitor: Sendable {
         sweepQuarantine(now: now, into: &report)
         sweepTmp(now: now, into: &report)
         sweepArtifacts(now: now, into: &report)
+        sweepKeptScenes(now: now, into: &report)
         sweepCache(now: now, into: &report)
         sweepSessions(now: now, into: &report)
         if !report.isEmpty {
@@ -168,7 +171,8 @@ public struct Janitor: Sendable {
     /// After a watch or an unused link the job's metadata lives on, and with it a lesson's scene code (for edits).
     func deleteVideo(of id: String, reason: DeletionReason, _ videos: VideoIndex) -> [Deletion] {
         let keep = reason == .videoAccessed || reason == .linkUnused
-        return spool.deleteVideo(of: id, videos, cache, keepingCode: keep).map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
+        return spool.deleteVideo(of: id, videos, cache, keepingCode: keep, keepingScenes: keep && config.sceneKeep > 0)
+            .map { logged(Deletion(path: $0, jobID: id, reason: reason)) }
     }
 
     // MARK: Forgotten jobs: what ingest's /forget found held by a worker
@@ -321,6 +325,20 @@ public struct Janitor: Sendable {
             if let id = name.string, spool.locate(id) != nil { continue }
             if dir.remove(name) {
                 report.deletions.append(logged(Deletion(path: "artifacts/\(name)", jobID: idPrefix(name), reason: .artifactsWithoutJob)))
+            }
+        }
+    }
+
+    /// Scene videos kept for edits (MATHREEL_SCENE_KEEP_S) of jobs that are finished, once older than that.
+    private func sweepKeptScenes(now: Double, into report: inout SweepReport) {
+        for place in [Place.done, .failed] {
+            for name in names(in: place) {
+                guard let id = jobID(in: place, name), spool.artifactsInfo(FileName(id)) != nil, let dir = try? spool.artifacts(id) else { continue }
+                for file in dir.list() where Lesson.isSceneVideo(file) {
+                    guard let mtime = PlainFile.mtime(dir.file(file)), now - mtime > config.sceneKeep else { continue }
+                    dir.remove(file)
+                    report.deletions.append(logged(Deletion(path: "artifacts/\(id)/\(file)", jobID: id, reason: .sceneKeepExpired)))
+                }
             }
         }
     }

@@ -78,6 +78,8 @@ public struct PlannedScene: Sendable, Equatable {
     public var slate: Bool
     /// What a person asked to change in this scene (an edit's scene, until codegen wrote it).
     public var edit: String?
+    /// What its render's layout check found (`[{at_s, kind, what, with}]`).
+    public var layout: [JSONValue] = []
     public var unknown: JSONObject = [:]
 
     public init(n: Int, title: String, goal: String = "", narration: [String] = [], status: SceneStatus = .queued,
@@ -88,7 +90,7 @@ public struct PlannedScene: Sendable, Equatable {
     }
 
     static let known: Set<String> = ["n", "title", "goal", "narration", "status", "version", "code", "scene", "start_frame",
-                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "cache_hit", "slate", "edit"]
+                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "cache_hit", "slate", "edit", "layout"]
 
     /// Reads one scene; nil with the reason in `problems` when a known field is wrong.
     init?(_ v: JSONValue, index: Int, problems: inout [String]) {
@@ -116,6 +118,7 @@ public struct PlannedScene: Sendable, Equatable {
         if case .bool(true)? = o["slate"] { slate = true }
         if case .bool(true)? = o["cache_hit"] { cacheHit = true }
         edit = o["edit"]?.stringValue
+        layout = o["layout"]?.arrayValue ?? []
         unknown = o.filter { !PlannedScene.known.contains($0.key) }
     }
 
@@ -133,6 +136,7 @@ public struct PlannedScene: Sendable, Equatable {
         if slate { o["slate"] = .bool(true) }
         o["cache_hit"] = .bool(cacheHit)
         if let edit { o["edit"] = .string(edit) }
+        if !layout.isEmpty { o["layout"] = .array(layout) }
         return .object(o)
     }
 }
@@ -201,6 +205,18 @@ public enum Lesson {
     public static func isVoiceName(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64 && !s.contains("..") && !s.hasPrefix(".")
             && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+}
+
+public enum Layout {
+    /// The check's findings in words a model (or a person) can act on.
+    public static func words(_ entries: [JSONValue]) -> String {
+        entries.prefix(8).compactMap { v -> String? in
+            guard let o = v.objectValue else { return nil }
+            let what = o["what"]?.stringValue ?? "some text", at = o["at_s"]?.doubleValue.map { " at \(($0 * 10).rounded() / 10) s" } ?? ""
+            if o["kind"]?.stringValue == "overlap" { return "\(what) overlaps \(o["with"]?.stringValue ?? "other text")\(at)" }
+            return "\(what) leaves the frame\(at)"
+        }.joined(separator: "; ")
     }
 }
 

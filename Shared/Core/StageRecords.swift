@@ -169,6 +169,7 @@ public struct RenderRecord: StageRecord {
     public static let fields: [(String, RecordField)] = [
         ("video", .text), ("thumbnail", .text), ("duration_s", .number), ("bytes", .number), ("width", .number),
         ("height", .number), ("fps", .number), ("cache_hit", .flag), ("render_s", .number), ("scene", .text), ("timings", .object),
+        ("layout", .list),
     ]
 
     /// The video, relative to the spool root (`artifacts/<id>/video.mp4`).
@@ -185,6 +186,8 @@ public struct RenderRecord: StageRecord {
     public var renderS: Double? { get { number("render_s") } set { put("render_s", newValue.map(JSONValue.double) ?? .null) } }
     /// The Scene class rendered.
     public var scene: String? { get { text("scene") } set { put("scene", newValue.map(JSONValue.string)) } }
+    /// What the render's layout check found: text leaving the frame or lying on other text.
+    public var layout: [JSONValue] { get { json["layout"]?.arrayValue ?? [] } set { put("layout", .array(newValue)) } }
     public var timings: RenderTimings {
         get { RenderTimings(json["timings"]?.objectValue ?? [:]) }
         set { put("timings", newValue.json) }

@@ -37,6 +37,8 @@ public enum ErrorCode {
     public static let editNeedsModel = "edit_needs_model"
     /// An edit of a scene the job does not have (or of a job that is not a lesson).
     public static let noSuchScene = "no_such_scene"
+    /// A model's scene rendered with text off the frame or on other text (sent back for repair, never a failure).
+    public static let layoutDefect = "layout_defect"
 }
 
 public enum Channel: String, Sendable, CaseIterable {

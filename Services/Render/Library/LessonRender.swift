@@ -14,7 +14,7 @@ import MathreelSpool
 
 /// How one scene's render ended.
 enum SceneRender: Sendable {
-    case ready(frames: Int, seconds: Double, cacheHit: Bool)
+    case ready(frames: Int, seconds: Double, cacheHit: Bool, layout: [JSONValue])
     case failed(JobError)
     /// Not started: the lesson's time ran out (never the scene's fault, so never a repair).
     case outOfTime(JobError)
@@ -45,9 +45,18 @@ extension Renderer {
         try await renderScenes(job, sources, deadline: started + .seconds(config.lessonTimeout)) { n, result in
             let i = n - 1
             switch result {
-            case .ready(let frames, let s, let hit):
+            case .ready(let frames, let s, let hit, let layout):
                 plan.scenes[i].renders += hit ? 0 : 1
                 plan.scenes[i].cacheHit = hit
+                plan.scenes[i].layout = layout
+                // A model's scene whose text leaves the frame or lies on other text gets a repair round, the defects named.
+                let defect = failure(ErrorCode.layoutDefect, "Scene \(n) rendered, but its layout has defects: \(Layout.words(layout)). Move, scale or fade out text so none leaves the frame or lies on other text.")
+                if !layout.isEmpty, canRepair(job, plan.scenes[i], defect) {
+                    plan.scenes[i].status = .generating_code
+                    plan.scenes[i].error = defect
+                    seconds += s
+                    break
+                }
                 plan.scenes[i].status = .ready; plan.scenes[i].durationFrames = frames
                 plan.scenes[i].error = nil; plan.scenes[i].slate = false
                 seconds += s; hits += hit ? 1 : 0
@@ -89,7 +98,7 @@ extension Renderer {
         let slates = failed.map { (n: $0.n, code: Renderer.slate(title: $0.title, goal: $0.goal), scene: Optional("Slate")) }
         var slateFailed: Int?
         try await renderScenes(job, slates) { n, result in
-            guard case .ready(let frames, _, _) = result else { slateFailed = slateFailed ?? n; return }
+            guard case .ready(let frames, _, _, _) = result else { slateFailed = slateFailed ?? n; return }
             plan.scenes[n - 1].slate = true
             plan.scenes[n - 1].durationFrames = frames
         }
@@ -133,7 +142,7 @@ extension Renderer {
     /// Whether a scene that failed goes back to the model that wrote it (never the built-in solver's, never a person's).
     func canRepair(_ job: Job, _ scene: PlannedScene, _ error: JobError) -> Bool {
         guard job.kind == .problem, let provider = job.codegen?.provider, provider != "offline" else { return false }
-        return Renderer.repairable.contains(error.code) && scene.repairs < config.maxRepairs
+        return (Renderer.repairable.contains(error.code) || error.code == ErrorCode.layoutDefect) && scene.repairs < config.maxRepairs
     }
 
     /// The scenes' renders, up to MATHREEL_MAX_SCENE_CONCURRENCY at once; `done` hears each as it ends.
@@ -174,7 +183,7 @@ extension Renderer {
         let key = RenderCache.key(code: check.code, scene: cls, quality: job.options.quality, format: format, manim: check.manimVersion ?? "")
         if let hit = cache.serve(key, for: job.id, into: dir.path, renaming: [entry: file]), let frames = Job.count(hit["frames"]), frames > 0,
            (dir.size(file) ?? 0) > 0 {
-            return .ready(frames: frames, seconds: 0, cacheHit: true)
+            return .ready(frames: frames, seconds: 0, cacheHit: true, layout: hit["layout"]?.arrayValue ?? [])
         }
         let request: JSONObject = ["code": .string(check.code), "scene": .string(cls), "threads": .int(Int64(encoderThreads)),
                                    "quality": .string(job.options.quality.rawValue), "format": .string(format.rawValue)]
@@ -199,9 +208,10 @@ extension Renderer {
             }
             try dir.copy(fd: worker.video.fd, as: file)
             let renderS = report["render_s"]?.doubleValue ?? 0
+            let layout = Renderer.layout(report)
             cache.store(key, for: job.id, from: dir.path, files: [file], renaming: [file: entry],
-                        render: ["frames": .int(Int64(frames)), "duration_s": .double(info.duration), "render_s": .double(renderS)])
-            return .ready(frames: frames, seconds: renderS, cacheHit: false)
+                        render: ["frames": .int(Int64(frames)), "duration_s": .double(info.duration), "render_s": .double(renderS), "layout": .array(layout)])
+            return .ready(frames: frames, seconds: renderS, cacheHit: false, layout: layout)
         }
     }
 

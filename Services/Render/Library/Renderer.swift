@@ -199,6 +199,7 @@ public struct Renderer: Sendable {
         record.cacheHit = false
         record.renderS = report["render_s"]?.doubleValue
         record.scene = scene
+        record.layout = Renderer.layout(report)
         // the check; the sandbox's wall time (the scene's own render_s plus any wait for the
         // runner's import); ffprobe and ffmpeg's pass in their sandbox; the durable copies
         record.timings = RenderTimings(check: (checked - started).seconds, sandbox: (rendered - checked).seconds,
@@ -209,7 +210,28 @@ public struct Renderer: Sendable {
         // The entries share the job's bytes and name it their user: they go when it is watched.
         cache.store(key, for: job.id, from: dir.path, files: made, render: record.json)
         if let rawKey { cache.store(rawKey, for: job.id, from: dir.path, files: made, render: record.json) }
+        // A model's scene with text off the frame or on other text goes back once more, the defects named.
+        if !record.layout.isEmpty, job.kind == .problem, job.codegen?.provider.map({ $0 != "offline" }) == true, let code = job.code {
+            let defect = failure(ErrorCode.layoutDefect, "The animation rendered, but its layout has defects: \(Layout.words(record.layout)). Move, scale or fade out text so none leaves the frame or lies on other text.")
+            if job.repairs < config.maxRepairs {
+                job.repairs += 1
+                job.repairRequest = RepairRequest(errorCode: defect.code, error: defect.message, logTail: "", code: code)
+                job.record(.ai_generating, by: "render", note: "repair \(job.repairs) of \(config.maxRepairs): \(defect.message.prefix(300))")
+                return .handOn(job, to: .codegen)
+            }
+        }
         return .handOn(job, to: .deliver)
+    }
+
+    /// The layout check's findings from a runner's report (bounded: the report is the sandbox's).
+    static func layout(_ report: JSONObject) -> [JSONValue] {
+        Array((report["layout"]?.arrayValue ?? []).prefix(20).compactMap { v -> JSONValue? in
+            guard let o = v.objectValue, let kind = o["kind"]?.stringValue, ["offscreen", "overlap"].contains(kind) else { return nil }
+            var clean: JSONObject = ["kind": .string(kind)]
+            for k in ["what", "with"] { if let s = o[k]?.stringValue { clean[k] = .string(String(s.prefix(120))) } }
+            if let t = o["at_s"]?.doubleValue, t.isFinite { clean["at_s"] = .double(t) }
+            return .object(clean)
+        })
     }
 
     /// The job onward with a cached render's files, now in its own artifacts.

@@ -2,54 +2,207 @@
 # worker has paid for it before any job arrives), then reads one job as a JSON
 # line on stdin, renders it into /job, copies the video into descriptor 3 (an
 # unlinked file of the daemon's), and prints one JSON line with the result. One
-# job per process: it exits after it. Embedded in mathreel-render at build time;
-# Sandbox.swift starts it.
+# job per process: it exits after it. A scene that plays nothing becomes one
+# second of its final frame; after every play and wait the text on screen is
+# looked at for layout defects (off the frame, text on text), reported as
+# "layout". Embedded in mathreel-render at build time; Sandbox.swift starts it.
 import json, os, shutil, sys, time, traceback
 
 t0 = time.time()
 from manim import tempconfig  # the warm import: all of Manim, before any job
+import manim as _m  # already loaded by the line above: the layout check's classes
+import numpy as _np
 
 print(json.dumps({"ready": True, "import_s": round(time.time() - t0, 3)}), flush=True)
-line = sys.stdin.readline()
-if not line:
-    sys.exit(0)
-job = json.loads(line)
-quality = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality"}[job.get("quality", "low")]
-fmt = job.get("format", "mp4")
-started = time.time()
-runner = os.getpid()
+# Tests only (Tests/Render/harness.py): another directory for /job. The sandbox starts the
+# runner with a cleared environment (bwrap --clearenv) and never sets this.
+ROOT = os.environ.get("MATHREEL_RUNNER_TEST_ROOT") or "/job"
+
+TEXT = tuple(c for c in (_m.SingleStringMathTex, _m.Text, _m.MarkupText, _m.Paragraph, _m.DecimalNumber,
+                         getattr(_m, "Typst", None)) if c)  # MathTex, Tex, Title, Integer ... are subclasses
+SLACK = 0.1       # scene units a text may poke past the frame's edge (about 1% of its width)
+COVER = 0.2       # the share of the smaller text's box that must be covered to count as overlap
+MAX_ENTRIES = 20
 
 
-def report(**fields):
-    sys.stdout.write("\n" + json.dumps(fields) + "\n")
-    sys.stdout.flush()
+class Layout:
+    """After each play or wait: text-like mobjects on screen that leave the frame or overlap."""
+
+    def __init__(self):
+        self.entries, self.seen, self.more, self.errors, self.spent = [], set(), 0, 0, 0.0
+
+    def look(self, scene):
+        t = time.perf_counter()
+        try:
+            self._look(scene)
+        except Exception:  # the check never costs a render
+            self.errors += 1
+        self.spent += time.perf_counter() - t
+
+    def _look(self, scene):
+        cam = scene.camera
+        fixed = getattr(cam, "fixed_in_frame_mobjects", None)  # 3D: only what is pinned to the screen is flat
+        stack = (list(scene.mobjects) + list(getattr(scene, "foreground_mobjects", [])))[::-1]  # popped in scene order
+        texts, visited = [], set()
+        while stack:
+            m = stack.pop()
+            if id(m) in visited:
+                continue
+            visited.add(id(m))
+            if isinstance(m, TEXT):  # one unit: its own parts are never compared with each other
+                if fixed is None or m in fixed:
+                    texts.append(m)
+            else:
+                stack.extend(m.submobjects[::-1])
+        boxes = []
+        for m in texts:
+            pts = m.get_all_points()
+            if len(pts):
+                lo, hi = pts[:, :2].min(0), pts[:, :2].max(0)
+                boxes.append((m, lo, hi))
+        if not boxes:
+            return
+        c = _np.asarray(cam.frame_center, dtype=float)[:2]
+        half = _np.array([cam.frame_width, cam.frame_height]) / 2
+        now = round(float(scene.renderer.time), 2)
+        for m, lo, hi in boxes:
+            if ((lo < c - half - SLACK) | (hi > c + half + SLACK)).any() and visible(m):
+                self.add(("offscreen", id(m)), {"at_s": now, "kind": "offscreen", "what": describe(m)})
+        if len(boxes) < 2:
+            return
+        lo = _np.array([b[1] for b in boxes])
+        hi = _np.array([b[2] for b in boxes])
+        # Every pair's intersection at once: width and height, clipped at 0.
+        w = _np.clip(_np.minimum(hi[:, None, 0], hi[None, :, 0]) - _np.maximum(lo[:, None, 0], lo[None, :, 0]), 0, None)
+        h = _np.clip(_np.minimum(hi[:, None, 1], hi[None, :, 1]) - _np.maximum(lo[:, None, 1], lo[None, :, 1]), 0, None)
+        area = _np.prod(_np.maximum(hi - lo, 1e-3), axis=1)  # a flat "-" still has some area
+        share = (w * h) / _np.minimum(area[:, None], area[None, :])
+        for i, j in zip(*_np.nonzero(_np.triu(share > COVER, 1))):
+            a, b = boxes[i][0], boxes[j][0]
+            # A copy laid exactly on its original (a highlight) looks like one text: no defect.
+            if words(a) == words(b) and share[i, j] > 0.9 and abs(area[i] - area[j]) < 0.1 * area[i]:
+                continue
+            if visible(a) and visible(b):
+                self.add(("overlap", id(a), id(b)), {"at_s": now, "kind": "overlap", "what": describe(a), "with": describe(b)})
+
+    def add(self, key, entry):
+        # The same defect, still there after the next animation, is reported once.
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if len(self.entries) < MAX_ENTRIES:
+            self.entries.append(entry)
+        else:
+            self.more += 1
 
 
-try:
-    with open("/job/scene.py", "w") as f:
-        f.write(job["code"])
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("scene", "/job/scene.py")
-    module = importlib.util.module_from_spec(spec)
-    settings = {"quality": quality, "media_dir": "/job/media", "format": fmt, "disable_caching": True,
-                "progress_bar": "none", "verbosity": "WARNING", "output_file": "video", "write_to_movie": True}
-    if job.get("threads"):  # the encoder's share of the cores (renders run side by side)
-        settings["video_encoder_options"] = {"threads": str(int(job["threads"]))}
-    with tempconfig(settings):
-        spec.loader.exec_module(module)
-        scene = getattr(module, job["scene"])()
-        scene.render()
-        produced = str(scene.renderer.file_writer.movie_file_path)
-    ext = ".webm" if fmt == "webm" else ".mp4"
-    with open(produced, "rb") as src, os.fdopen(3, "wb", closefd=False) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3))
-    os._exit(0)  # the video and the report are out: skip the interpreter's slow teardown
-except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
-    if os.getpid() != runner:  # a child the scene forked: only the runner reports
+def visible(m):
+    """Whether any part is drawn at all (a text faded to opacity 0 is not)."""
+    for sm in m.get_family():
+        fill, stroke = getattr(sm, "fill_rgbas", None), getattr(sm, "stroke_rgbas", None)
+        if fill is not None and len(fill) and fill[:, 3].max() > 0:
+            return True
+        if stroke is not None and len(stroke) and stroke[:, 3].max() > 0 and (getattr(sm, "stroke_width", 0) or 0) > 0:
+            return True
+    return False
+
+
+def words(m):
+    for attr in ("tex_string", "original_text", "text"):
+        v = getattr(m, attr, None)
+        if isinstance(v, str) and v:
+            return v
+    lines = getattr(m, "lines_text", None)  # Paragraph
+    if lines is not None:
+        return words(lines)
+    if hasattr(m, "number"):
+        return str(m.number)
+    return ""
+
+
+def describe(m):
+    w = " ".join(words(m).split())
+    return "%s '%s'" % (type(m).__name__, w[:40] + ("..." if len(w) > 40 else "")) if w else type(m).__name__
+
+
+def main():
+    line = sys.stdin.readline()
+    if not line:
+        sys.exit(0)
+    job = json.loads(line)
+    quality = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality"}[job.get("quality", "low")]
+    fmt = job.get("format", "mp4")
+    started = time.time()
+    runner = os.getpid()
+    path = os.path.join(ROOT, "scene.py")
+
+    def report(**fields):
+        sys.stdout.write("\n" + json.dumps(fields) + "\n")
+        sys.stdout.flush()
+
+    try:
+        with open(path, "w") as f:
+            f.write(job["code"])
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("scene", path)
+        module = importlib.util.module_from_spec(spec)
+        settings = {"quality": quality, "media_dir": os.path.join(ROOT, "media"), "format": fmt, "disable_caching": True,
+                    "progress_bar": "none", "verbosity": "WARNING", "output_file": "video", "write_to_movie": True}
+        if job.get("threads"):  # the encoder's share of the cores (renders run side by side)
+            settings["video_encoder_options"] = {"threads": str(int(job["threads"]))}
+        layout = Layout()
+        with tempconfig(settings):
+            spec.loader.exec_module(module)
+            scene = getattr(module, job["scene"])()
+            watch(scene, layout)
+            scene.render()
+            produced = str(scene.renderer.file_writer.movie_file_path)
+        ext = ".webm" if fmt == "webm" else ".mp4"
+        with open(produced, "rb") as src, os.fdopen(3, "wb", closefd=False) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3), layout=layout.entries,
+               layout_more=layout.more, layout_errors=layout.errors, layout_s=round(layout.spent, 4))
+        os._exit(0)  # the video and the report are out: skip the interpreter's slow teardown
+    except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
+        if os.getpid() != runner:  # a child the scene forked: only the runner reports
+            os._exit(1)
+        tb = traceback.extract_tb(e.__traceback__)
+        lines = [fr.lineno for fr in tb if fr.filename == path]
+        report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,
+               render_s=round(time.time() - started, 3))
         os._exit(1)
-    tb = traceback.extract_tb(e.__traceback__)
-    lines = [fr.lineno for fr in tb if fr.filename == "/job/scene.py"]
-    report(ok=False, error=type(e).__name__, message=str(e)[:2000], line=lines[-1] if lines else None,
-           render_s=round(time.time() - started, 3))
-    os._exit(1)
+
+
+def watch(scene, layout):
+    """The layout check after every play and wait (both go through the renderer's play), and
+    a still scene's one second of its final frame."""
+    renderer = scene.renderer
+    own_play, own_tear_down = renderer.play, scene.tear_down
+
+    def play(*args, **kwargs):
+        own_play(*args, **kwargs)
+        layout.look(scene)
+
+    def tear_down():
+        own_tear_down()
+        if renderer.num_plays == 0:
+            # Manim saves a still scene's final frame as a PNG (all its mobjects drawn in order,
+            # no updater run): that very frame, held for a second, is the video.
+            own_freeze = renderer.freeze_current_frame
+
+            def freeze(duration):
+                renderer.static_image = None
+                renderer.update_frame(scene)
+                own_freeze(duration)
+
+            renderer.freeze_current_frame = freeze
+            try:
+                scene.wait(1, frozen_frame=True)
+            finally:
+                renderer.freeze_current_frame = own_freeze
+
+    renderer.play, scene.tear_down = play, tear_down
+
+
+if __name__ == "__main__":
+    main()

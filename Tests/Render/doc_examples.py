@@ -6,6 +6,7 @@
 #   python Tests/Render/doc_examples.py                      # the check on each, counted
 #   python Tests/Render/doc_examples.py --baseline           # also plain `manim -ql` on each
 #   python Tests/Render/doc_examples.py --runner             # also mathreel's runner on the accepted
+#   python Tests/Render/doc_examples.py --runner --baseline-from OUT.json  # plain manim's results from an earlier --out
 #   options: -j N (renders at once, default 2), --timeout S (each, default 180),
 #            --checker FILE (another checker.py, e.g. the one before a change),
 #            --only NAME[,NAME] (those examples), --out FILE (the full results as JSON)
@@ -193,6 +194,7 @@ def main():
     ap.add_argument("--checker", default=CHECKER)
     ap.add_argument("--only", default="")
     ap.add_argument("--out", default="")
+    ap.add_argument("--baseline-from", default="", help="the plain manim results of an earlier --out, instead of rendering")
     a = ap.parse_args()
     examples, skipped = extract()
     if a.only:
@@ -208,6 +210,11 @@ def main():
         e["check"] = {"valid": r["valid"], "errors": [x["message"] for x in r["errors"]]}
         e["checked_code"] = r.get("code") or e["code"]
         e["needs"] = needs(e["code"])
+    if a.baseline_from:
+        earlier = {e["name"]: e for e in json.load(open(a.baseline_from))}
+        for e in examples:
+            if "manim" in earlier.get(e["name"], {}):
+                e["manim"] = earlier[e["name"]]["manim"]
     if a.baseline:
         with ThreadPoolExecutor(a.j) as pool:
             for e, res in zip(examples, pool.map(lambda e: plain_manim(e, a.timeout), examples)):

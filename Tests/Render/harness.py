@@ -24,9 +24,9 @@ def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4"
     with tempfile.TemporaryDirectory(prefix="mr-runner-") as root, tempfile.TemporaryFile() as video:
         env = {"PATH": "/usr/bin:/bin", "HOME": root, "LANG": "C.UTF-8", "TMPDIR": root,
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MATHREEL_RUNNER_TEST_ROOT": root}
-        # Descriptor 3 inside, as the sandbox passes it.
+        # Descriptor 3 inside, as the sandbox passes it (bash: dash takes no descriptor past 9).
         fd = video.fileno()
-        cmd = ["/bin/sh", "-c", 'exec "$@"' + ("" if fd == 3 else " 3>&%d %d>&-" % (fd, fd)), "sh"] + (["nice", "-n", str(nice)] if nice else []) + [
+        cmd = ["/bin/bash", "-c", 'exec "$@"' + ("" if fd == 3 else " 3>&%d %d>&-" % (fd, fd)), "sh"] + (["nice", "-n", str(nice)] if nice else []) + [
             PYTHON, "-I", "-B", "-c", src]
         job = json.dumps({"code": code, "scene": scene, "quality": quality, "format": fmt, "threads": 1}) + "\n"
         p = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -48,6 +48,8 @@ def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4"
                 if "ok" in o:
                     report = o
                     break
+        if report is None and not timed_out:  # it never said: the end of what it printed says why
+            report = {"ok": False, "error": "no report", "message": out[-500:], "rc": p.returncode}
         if report is not None:
             video.seek(0, 2)
             report["bytes"] = video.tell()

@@ -126,6 +126,12 @@ def test_formulas_on_top_of_each_other_are_found():
     assert r["layout"][0]["at_s"] == 2.0, r["layout"]
 
 
+def test_different_text_on_the_same_spot_is_found():
+    r = run("class S(Scene):\n    def construct(self):\n"
+            "        self.add(MathTex('6'), MathTex('9'))\n        self.wait(0.2)\n")
+    assert kinds(r) == [("overlap", "MathTex '6'", "MathTex '9'")], r["layout"]
+
+
 def test_text_inside_a_group_is_compared_too():
     r = run("class S(Scene):\n    def construct(self):\n"
             "        g = VGroup(Tex('left'), Tex('right')).arrange(RIGHT, buff=-0.4)\n"
@@ -182,13 +188,27 @@ def test_three_d_text_counts_only_when_fixed_in_frame():
 
 
 def test_moving_camera_frame_is_the_frame():
+    # Text the moving frame has not reached yet is waiting for it; text it cuts is a defect.
     r = run("class S(MovingCameraScene):\n    def construct(self):\n"
-            "        t = Text('over here').shift(RIGHT * 9)\n"
-            "        self.add(t)\n"
+            "        cut = Text('cut here').move_to(RIGHT * 7)\n"
+            "        far = Text('over there').shift(RIGHT * 14)\n"
+            "        self.add(cut, far)\n"
             "        self.wait(0.2)\n"
-            "        self.play(self.camera.frame.animate.move_to(t))\n")
-    assert kinds(r) == [("offscreen", "Text 'over here'", "")], r["layout"]
-    assert r["layout"][0]["at_s"] == 0.2, r["layout"]  # and not once more once the camera is there
+            "        self.play(self.camera.frame.animate.move_to(far))\n")
+    assert kinds(r) == [("offscreen", "Text 'cut here'", "")], r["layout"]
+    assert r["layout"][0]["at_s"] == 0.2, r["layout"]
+
+
+def test_glyphs_decide_not_boxes():
+    # A label in the empty corner of a tall fraction's box touches no glyph; Transform's
+    # leftover lies exactly on its target and looks like one number.
+    r = run("class S(Scene):\n    def construct(self):\n"
+            "        f = MathTex(r'\\frac{1}{x^2 + 2x + 1} + 3').scale(1.5)\n"
+            "        tag = Tex('a').scale(0.6).move_to(f.get_corner(UR) + DOWN * 0.3 + LEFT * 0.25)\n"
+            "        a, b = Integer(4), Integer(5).shift(DOWN * 2)\n"
+            "        self.add(f, tag, a, b)\n"
+            "        self.play(Transform(a, b))\n")
+    assert r["layout"] == [], r["layout"]
 
 
 def test_the_list_is_bounded():

@@ -21,8 +21,9 @@ ROOT = os.environ.get("MATHREEL_RUNNER_TEST_ROOT") or "/job"
 TEXT = tuple(c for c in (_m.SingleStringMathTex, _m.Text, _m.MarkupText, _m.Paragraph, _m.DecimalNumber,
                          getattr(_m, "Typst", None)) if c)  # MathTex, Tex, Title, Integer ... are subclasses
 SLACK = 0.1       # scene units a text may poke past the frame's edge (about 1% of its width)
-COVER = 0.2       # the share of the smaller text's box that must be covered to count as overlap
+COVER = 0.2       # the share of the smaller text's box (then glyphs) that must be covered to count as overlap
 MAX_ENTRIES = 20
+GLYPH_PAIRS = 200  # pairs of meeting boxes looked at glyph by glyph, per look
 
 
 class Layout:
@@ -74,15 +75,27 @@ class Layout:
             return
         lo = _np.array([b[1] for b in boxes])
         hi = _np.array([b[2] for b in boxes])
-        # Every pair's intersection at once: width and height, clipped at 0.
-        w = _np.clip(_np.minimum(hi[:, None, 0], hi[None, :, 0]) - _np.maximum(lo[:, None, 0], lo[None, :, 0]), 0, None)
-        h = _np.clip(_np.minimum(hi[:, None, 1], hi[None, :, 1]) - _np.maximum(lo[:, None, 1], lo[None, :, 1]), 0, None)
         area = _np.prod(_np.maximum(hi - lo, 1e-3), axis=1)  # a flat "-" still has some area
-        share = (w * h) / _np.minimum(area[:, None], area[None, :])
-        for i, j in zip(*_np.nonzero(_np.triu(share > COVER, 1))):
+        if len(boxes) <= 400:  # every pair at once
+            i, j = _np.triu_indices(len(boxes), 1)
+        else:  # sorted by left edge, each box against those that start before its right edge
+            order = _np.argsort(lo[:, 0], kind="stable")
+            ends = _np.searchsorted(lo[order, 0], hi[order, 0])
+            i = _np.concatenate([_np.full(max(0, e - n - 1), order[n]) for n, e in enumerate(ends)] + [[]]).astype(int)
+            j = _np.concatenate([order[n + 1:e] for n, e in enumerate(ends)] + [[]]).astype(int)
+            i, j = _np.minimum(i, j), _np.maximum(i, j)
+        w = _np.minimum(hi[i, 0], hi[j, 0]) - _np.maximum(lo[i, 0], lo[j, 0])
+        h = _np.minimum(hi[i, 1], hi[j, 1]) - _np.maximum(lo[i, 1], lo[j, 1])
+        share = _np.clip(w, 0, None) * _np.clip(h, 0, None) / _np.minimum(area[i], area[j])
+        meet = share > COVER
+        pairs = sorted(zip(i[meet].tolist(), j[meet].tolist()))
+        # Boxes are coarse (a fraction's box has empty corners): the glyphs themselves must meet.
+        # A copy laid exactly on its original (a highlight, Transform's leftover) looks like one text.
+        # A pile of hundreds of texts has its first GLYPH_PAIRS pairs looked at, so no look is slow.
+        for i, j in pairs[:GLYPH_PAIRS]:
             a, b = boxes[i][0], boxes[j][0]
-            # Boxes are coarse (a fraction's box has empty corners): the glyphs themselves must meet.
-            # A copy laid exactly on its original (a highlight, Transform's leftover) looks like one text.
+            if ("overlap", id(a), id(b)) in self.seen:
+                continue
             if inked(a, b) > COVER and not same_look(a, b) and visible(a) and visible(b):
                 self.add(("overlap", id(a), id(b)), {"at_s": now, "kind": "overlap", "what": describe(a), "with": describe(b)})
 

@@ -242,6 +242,17 @@ def test_cost_on_a_busy_scene():
     assert share < 0.05, share
 
 
+def test_a_pile_of_text_stays_cheap():
+    # 500 numbers on 5 spots (hundreds of thousands of meeting boxes), 10 animations.
+    r, _ = harness.render(HEAD + "class S(Scene):\n    def construct(self):\n"
+                          "        self.add(*[Integer(i).shift(RIGHT * (i % 5)) for i in range(500)])\n"
+                          "        for _ in range(10):\n            self.wait(0.1)\n", "S")
+    assert r["ok"] and r["layout_errors"] == 0, r
+    print("    pile of 500: layout check %.3f s for 10 looks, %d reported, %d more"
+          % (r["layout_s"], len(r["layout"]), r["layout_more"]))
+    assert len(r["layout"]) == 20 and r["layout_s"] / 10 < 0.25, r["layout_s"]
+
+
 def main():
     wanted = sys.argv[1:]
     tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and (not wanted or any(w in n for w in wanted))]

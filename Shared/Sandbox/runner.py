@@ -90,20 +90,27 @@ class Layout:
         meet = share > COVER
         pairs = sorted(zip(i[meet].tolist(), j[meet].tolist()))
         # Boxes are coarse (a fraction's box has empty corners): the glyphs themselves must meet.
-        # A copy laid exactly on its original (a highlight, Transform's leftover) looks like one text.
+        # The same words within the other's box are a decoration of one text (a highlight copy,
+        # an AnimatedBoundary's outlines); Transform's leftover lies exactly on its target.
         # A pile of hundreds of texts has its first GLYPH_PAIRS pairs looked at, so no look is slow.
         for i, j in pairs[:GLYPH_PAIRS]:
             a, b = boxes[i][0], boxes[j][0]
             if ("overlap", id(a), id(b)) in self.seen:
                 continue
+            inner = ((lo[i] >= lo[j] - 0.05) & (hi[i] <= hi[j] + 0.05)).all() or (
+                (lo[j] >= lo[i] - 0.05) & (hi[j] <= hi[i] + 0.05)).all()
+            if inner and words(a) and words(a) == words(b):
+                continue
             if inked(a, b) > COVER and not same_look(a, b) and visible(a) and visible(b):
                 self.add(("overlap", id(a), id(b)), {"at_s": now, "kind": "overlap", "what": describe(a), "with": describe(b)})
 
     def add(self, key, entry):
-        # The same defect, still there after the next animation, is reported once.
-        if key in self.seen:
+        # The same defect, still there after the next animation, is reported once; so is one
+        # that reads the same (a text and the copies an effect laid on it).
+        said = (entry["kind"], entry["what"], entry.get("with"))
+        if key in self.seen or said in self.seen:
             return
-        self.seen.add(key)
+        self.seen.update((key, said))
         if len(self.entries) < MAX_ENTRIES:
             self.entries.append(entry)
         else:

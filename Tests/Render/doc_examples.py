@@ -7,6 +7,7 @@
 #   python Tests/Render/doc_examples.py --baseline           # also plain `manim -ql` on each
 #   python Tests/Render/doc_examples.py --runner             # also mathreel's runner on the accepted
 #   python Tests/Render/doc_examples.py --runner --baseline-from OUT.json  # plain manim's results from an earlier --out
+#   python Tests/Render/doc_examples.py --baseline-from OUT.json --runner-from OUT.json  # counts only
 #   options: -j N (renders at once, default 2), --timeout S (each, default 180),
 #            --checker FILE (another checker.py, e.g. the one before a change),
 #            --only NAME[,NAME] (those examples), --out FILE (the full results as JSON)
@@ -171,17 +172,29 @@ def reason(out, timed_out):
     return (lines[-1][:300] if lines else "no output")
 
 
-# Why an example cannot render in the sandbox, whatever the check says: it needs what a scene
-# there has not (recognised from the code).
+# Why an example cannot render in a sandbox, whatever the check says: it needs what a scene
+# there has not (recognised from the code; a comment's address does not count).
 NEEDS = [
-    (re.compile(r"ImageMobject\(\s*['\"]|SVGMobject\(\s*['\"]|add_sound\(|open\(|Path\("), "a file given by path"),
-    (re.compile(r"https?://|urlopen|requests\."), "the network"),
-    (re.compile(r"OpenGL|opengl|interactive_embed|self\.embed\("), "the OpenGL renderer or an interactive window"),
+    (re.compile(r"(?<![\w.])(ImageMobject|SVGMobject)\(\s*['\"]|add_sound\(|(?<![\w.])(open|Path)\("), "a file given by path"),
+    (re.compile(r"^[^#\n]*(https?://|urlopen|requests\.)", re.M), "the network"),
+]
+# Why plain manim fails here, by its message: not the sandbox's doing, the same outside it.
+FAILS = [
+    (re.compile(r"requires the 'typst' Python package"), "the typst package is not installed"),
+    (re.compile(r"Invalid mode for data type"), "ImageMobject from a NumPy array fails with the installed Pillow"),
+    (re.compile(r"name 'OpenGL\w+' is not defined"), "OpenGL classes, which `from manim import *` does not give"),
+    (re.compile(r"No module named 'requests'"), "requests, to fetch a map over the network"),
+    (re.compile(r"could not find click.wav"), "a sound file, click.wav, given by path"),
+    (re.compile(r"name 'Any' is not defined"), "typing's Any, which the example never imports"),
 ]
 
 
 def needs(code):
     return [why for rx, why in NEEDS if rx.search(code)]
+
+
+def failure_kind(why):
+    return next((k for rx, k in FAILS if rx.search(why or "")), why)
 
 
 def main():
@@ -195,6 +208,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--out", default="")
     ap.add_argument("--baseline-from", default="", help="the plain manim results of an earlier --out, instead of rendering")
+    ap.add_argument("--runner-from", default="", help="the runner results of an earlier --out, instead of rendering")
     a = ap.parse_args()
     examples, skipped = extract()
     if a.only:
@@ -215,6 +229,11 @@ def main():
         for e in examples:
             if "manim" in earlier.get(e["name"], {}):
                 e["manim"] = earlier[e["name"]]["manim"]
+    if a.runner_from:
+        earlier = {e["name"]: e for e in json.load(open(a.runner_from))}
+        for e in examples:
+            if "runner" in earlier.get(e["name"], {}) and e["check"]["valid"]:
+                e["runner"] = earlier[e["name"]]["runner"]
     if a.baseline:
         with ThreadPoolExecutor(a.j) as pool:
             for e, res in zip(examples, pool.map(lambda e: plain_manim(e, a.timeout), examples)):
@@ -248,9 +267,12 @@ def summarize(examples):
     if any("manim" in e for e in examples):
         rendered = [e for e in examples if e.get("manim", {}).get("ok")]
         print("plain manim -ql renders %d of %d" % (len(rendered), sum("manim" in e for e in examples)))
+        kinds = {}
         for e in examples:
             if "manim" in e and not e["manim"]["ok"]:
-                print("  manim fails  %-40s %s" % (e["name"], e["manim"]["why"]))
+                kinds.setdefault(failure_kind(e["manim"]["why"]), []).append(e["name"])
+        for k, names in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+            print("  manim fails %3d: %s (%s)" % (len(names), k, ", ".join(names)))
         both = [e for e in rendered if e["check"]["valid"]]
         print("rendered by manim and accepted by the checker: %d of %d" % (len(both), len(rendered)))
         for e in rendered:
@@ -260,9 +282,18 @@ def summarize(examples):
     if any("runner" in e for e in examples):
         ran = [e for e in examples if "runner" in e]
         print("mathreel's runner renders %d of %d accepted" % (sum(e["runner"]["ok"] for e in ran), len(ran)))
+        kinds = {}
         for e in ran:
             if not e["runner"]["ok"]:
-                print("  runner fails  %-40s %s" % (e["name"], e["runner"]["why"]))
+                kinds.setdefault(failure_kind(e["runner"]["why"]), []).append(e["name"])
+        for k, names in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+            print("  runner fails %3d: %s (%s)" % (len(names), k, ", ".join(names)))
+        found = [e for e in ran if e["runner"].get("layout")]
+        print("the layout check reports a defect in %d of them:" % len(found))
+        for e in found:
+            print("  layout  %-36s %s" % (e["name"], "; ".join("%s %s%s" % (x["kind"], x["what"], " / " + x["with"] if "with" in x else "")
+                                                             for x in e["runner"]["layout"][:3])
+                                       + (" ... (%d)" % len(e["runner"]["layout"]) if len(e["runner"]["layout"]) > 3 else "")))
         if any("manim" in e for e in ran):
             missed = [e["name"] for e in ran if e.get("manim", {}).get("ok") and not e["runner"]["ok"]]
             print("manim renders but mathreel's runner does not: %d %s" % (len(missed), missed))

@@ -172,9 +172,16 @@ def test_transparent_text_and_a_highlight_copy_are_quiet():
             "        a = MathTex('x = 5')\n"
             "        hidden = MathTex('y = 7').move_to(a).set_opacity(0)\n"
             "        glow = a.copy().set_color(YELLOW)\n"
-            "        self.add(a, hidden, glow)\n"
-            "        self.wait(0.2)\n")
+            "        shiny = Text('So shiny!').to_edge(UP)\n"
+            "        self.add(a, hidden, glow, shiny, AnimatedBoundary(shiny, colors=[RED, BLUE]))\n"
+            "        self.wait(0.5)\n")
     assert r["layout"] == [], r["layout"]
+    # ... but the same words shifted onto themselves are a defect, said once.
+    r = run("class S(Scene):\n    def construct(self):\n"
+            "        shiny = Text('So shiny!')\n"
+            "        self.add(shiny, AnimatedBoundary(shiny, colors=[RED, BLUE]), shiny.copy().shift(RIGHT * 0.4))\n"
+            "        self.wait(0.5)\n")
+    assert kinds(r) == [("overlap", "Text 'So shiny!'", "Text 'So shiny!'")], r["layout"]
 
 
 def test_three_d_text_counts_only_when_fixed_in_frame():

@@ -1,8 +1,9 @@
-# The render runner (Shared/Sandbox/runner.py) run the way Sandbox.swift runs it, minus
-# bubblewrap: `python -I -B -c <runner>`, the job as one JSON line on stdin, an open file
-# as descriptor 3 for the video, its report read from the last JSON line. /job is a temp
-# directory, through MATHREEL_RUNNER_TEST_ROOT (which the sandbox never sets); the code
-# is the runner's own, byte for byte.
+# The render runner (Shared/Sandbox/runner.py) run the way Sandbox.swift runs it:
+# `python -I -B -c <runner>`, the job as one JSON line on stdin, an open file as
+# descriptor 3 for the video, its report read from the last JSON line; the code is the
+# runner's own, byte for byte. Outside bubblewrap (the default, fast) /job is a temp
+# directory, through MATHREEL_RUNNER_TEST_ROOT, which the sandbox never sets; with
+# sandbox=True it runs in bubblewrap as Sandbox.swift builds it, less seccomp and prlimit.
 import json
 import os
 import shutil
@@ -16,9 +17,29 @@ RUNNER = os.path.join(REPO, "Shared", "Sandbox", "runner.py")
 PYTHON = sys.executable
 
 
-def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4"):
+def bwrap():
+    """A bubblewrap command close to Sandbox.swift's (no seccomp filter or prlimit): no network,
+    a cleared environment, the system and the Python environment read-only, a tmpfs as /job."""
+    venv = os.path.dirname(os.path.dirname(PYTHON))
+    cmd = ["/usr/bin/bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--die-with-parent",
+           "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/job",
+           "--setenv", "LANG", "C.UTF-8", "--setenv", "TEXMFVAR", "/job/texmf-var", "--setenv", "TMPDIR", "/job/tmp",
+           "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "OPENBLAS_NUM_THREADS", "1",
+           "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+           "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin"]
+    for d in ["/etc/fonts", "/etc/texmf", "/var/lib/texmf", "/var/cache/fontconfig", "/etc/ld.so.cache", "/etc/alternatives"]:
+        if os.path.exists(d):
+            cmd += ["--ro-bind", d, d]
+    if not venv.startswith("/usr/"):
+        cmd += ["--ro-bind", venv, venv]
+    return cmd + ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/job", "--dir", "/job/tmp", "--remount-ro", "/",
+                  "--chdir", "/job"]
+
+
+def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4", sandbox=False):
     """(report, timed_out): the runner's report, with "bytes" (what reached descriptor 3)
-    added; `keep`: a path to copy the video to."""
+    added; `keep`: a path to copy the video to; `sandbox`: inside bubblewrap (bwrap()),
+    with the real /job and no test root."""
     with open(RUNNER, encoding="utf-8") as f:
         src = f.read()
     with tempfile.TemporaryDirectory(prefix="mr-runner-") as root, tempfile.TemporaryFile() as video:
@@ -26,8 +47,10 @@ def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4"
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MATHREEL_RUNNER_TEST_ROOT": root}
         # Descriptor 3 inside, as the sandbox passes it (bash: dash takes no descriptor past 9).
         fd = video.fileno()
-        cmd = ["/bin/bash", "-c", 'exec "$@"' + ("" if fd == 3 else " 3>&%d %d>&-" % (fd, fd)), "sh"] + (["nice", "-n", str(nice)] if nice else []) + [
-            PYTHON, "-I", "-B", "-c", src]
+        cmd = ["/bin/bash", "-c", 'exec "$@"' + ("" if fd == 3 else " 3>&%d %d>&-" % (fd, fd)), "sh"] + (
+            ["nice", "-n", str(nice)] if nice else []) + (bwrap() if sandbox else []) + [PYTHON, "-I", "-B", "-c", src]
+        if sandbox:
+            env = {}
         job = json.dumps({"code": code, "scene": scene, "quality": quality, "format": fmt, "threads": 1}) + "\n"
         p = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, pass_fds=(fd,), text=True, start_new_session=True)

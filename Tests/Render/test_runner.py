@@ -95,6 +95,16 @@ def test_still_frame_is_manims_own():
     assert count == "15", count
 
 
+def test_inside_bubblewrap():
+    # The same runner in a bubblewrap sandbox like Sandbox.swift's: the real /job, no test root.
+    if not os.access("/usr/bin/bwrap", os.X_OK):
+        print("    (no bwrap here: skipped)")
+        return
+    r = run("class S(Scene):\n    def construct(self):\n        self.add(Square(), MathTex('x^2').shift(UP * 3.9))\n",
+            sandbox=True)
+    assert kinds(r) == [("offscreen", "MathTex 'x^2'", "")], r["layout"]
+
+
 def test_a_scene_that_plays_still_works_as_before():
     with tempfile.TemporaryDirectory() as d:
         video = os.path.join(d, "v.mp4")

@@ -192,6 +192,8 @@ def denied_module(path):
         prefix = ".".join(parts[:i])
         if prefix in DENIED_MODULES:
             return prefix, DENIED_MODULES[prefix]
+    if "networkx" in parts[1:]:  # networkx reached through another module is networkx all the same
+        return denied_module(".".join(parts[parts.index("networkx", 1):]))
     if parts[0] == "networkx" and (parts[-1].startswith(NX_PREFIXES) or "tests" in parts):
         return path, FILES if parts[-1].startswith(NX_PREFIXES) else SYSTEM
     return None

@@ -77,6 +77,7 @@ HOSTILE = [
     ("import manim\nmanim.mobject.graph.nx.write_gml(nx.path_graph(2), '/job/x')", "graph.nx", "`.nx` is not allowed"),
     ("h = mobject.graph\nh.nx.write_gml(nx.path_graph(2), '/job/x')", "h.nx", "`.nx` is not allowed"),
     ("o = [nx][0]\no.write_gml(nx.path_graph(2), '/job/x')", "o.write_gml", "`.write_gml` is not allowed"),
+    ("import manim\nc = manim.mobject.graph.networkx.config", "networkx.config", "`networkx.config` is not allowed"),
     # collections: its own sys, and everything that was refused before.
     ("m = collections._sys.modules", "collections._sys", "`._sys` is not allowed"),
     ("from collections import _sys", "import _sys", "importing `_sys` is not allowed"),

@@ -8,6 +8,7 @@
 #   python Tests/Render/doc_examples.py --runner             # also mathreel's runner on the accepted
 #   python Tests/Render/doc_examples.py --runner --baseline-from OUT.json  # plain manim's results from an earlier --out
 #   python Tests/Render/doc_examples.py --baseline-from OUT.json --runner-from OUT.json  # counts only
+#   python Tests/Render/doc_examples.py --runner --checker OLD_checker.py --runner-source OLD_runner.py  # as it was
 #   options: -j N (renders at once, default 2), --timeout S (each, default 180),
 #            --checker FILE (another checker.py, e.g. the one before a change),
 #            --only NAME[,NAME] (those examples), --out FILE (the full results as JSON)
@@ -149,12 +150,16 @@ def plain_manim(e, timeout):
                 "why": None if ok else reason(out, timed_out)}
 
 
+RUNNER_SOURCE = ""  # --runner-source: another runner.py, run in bubblewrap (an older one knows only /job)
+
+
 def mathreel_runner(e, code, timeout):
     """mathreel's runner (harness.py) on the checked code: its report."""
     sys.path.insert(0, HERE)
     import harness
     t = time.time()
-    report, timed_out = harness.render(code, e["scene"], timeout=timeout, nice=10)
+    report, timed_out = harness.render(code, e["scene"], timeout=timeout, nice=10, sandbox=bool(RUNNER_SOURCE),
+                                       runner=RUNNER_SOURCE or harness.RUNNER)
     ok = bool(report and report.get("ok") and report.get("bytes"))
     return {"ok": ok, "s": round(time.time() - t, 1), "timed_out": timed_out,
             "why": None if ok else (("timed out after %d s" % timeout) if timed_out else
@@ -186,6 +191,7 @@ FAILS = [
     (re.compile(r"No module named 'requests'"), "requests, to fetch a map over the network"),
     (re.compile(r"could not find click.wav"), "a sound file, click.wav, given by path"),
     (re.compile(r"name 'Any' is not defined"), "typing's Any, which the example never imports"),
+    (re.compile(r"has no play calls"), "it plays nothing (a still), and the runner wanted a play"),
 ]
 
 
@@ -209,7 +215,10 @@ def main():
     ap.add_argument("--out", default="")
     ap.add_argument("--baseline-from", default="", help="the plain manim results of an earlier --out, instead of rendering")
     ap.add_argument("--runner-from", default="", help="the runner results of an earlier --out, instead of rendering")
+    ap.add_argument("--runner-source", default="", help="another runner.py (e.g. the one before a change), in bubblewrap")
     a = ap.parse_args()
+    global RUNNER_SOURCE
+    RUNNER_SOURCE = a.runner_source
     examples, skipped = extract()
     if a.only:
         wanted = set(a.only.split(","))

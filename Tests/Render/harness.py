@@ -36,11 +36,11 @@ def bwrap():
                   "--chdir", "/job"]
 
 
-def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4", sandbox=False):
+def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4", sandbox=False, runner=RUNNER):
     """(report, timed_out): the runner's report, with "bytes" (what reached descriptor 3)
     added; `keep`: a path to copy the video to; `sandbox`: inside bubblewrap (bwrap()),
     with the real /job and no test root."""
-    with open(RUNNER, encoding="utf-8") as f:
+    with open(runner, encoding="utf-8") as f:
         src = f.read()
     with tempfile.TemporaryDirectory(prefix="mr-runner-") as root, tempfile.TemporaryFile() as video:
         env = {"PATH": "/usr/bin:/bin", "HOME": root, "LANG": "C.UTF-8", "TMPDIR": root,

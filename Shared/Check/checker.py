@@ -6,13 +6,16 @@
 # Embedded in the daemons at build time (Package.swift); StaticCheck.swift runs it with `python -I -c`.
 import ast, json, sys
 
+# What the installed Manim's own examples import (Tests/Render/doc_examples.py counts them):
+# networkx for Graph's layouts, collections for a layout's distances.
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "cmath", "random", "itertools", "functools",
-                   "sympy", "typing", "dataclasses", "colour"}
+                   "sympy", "typing", "dataclasses", "colour", "networkx", "collections"}
 # Why a refused thing is refused, and what to write instead (a refusal says both).
 FILES = "it reads or writes files, and a scene has none; put the numbers in the code (np.array([...])) instead"
 SYSTEM = "it reaches the operating system, other programs or Python's internals; remove it, a scene only draws"
 LOOKUP = "it looks attributes up by a computed name; write the attribute out (obj.color) instead"
 RUNS = "it runs a string as Python; write the code itself instead"
+NX = "networkx is used by its own name (import networkx as nx), not through Manim's modules"
 LAMBDIFY = ("it writes Python source from the expression and runs it; use a Python function instead, "
             "e.g. lambda t: float(expr.subs(x, t))")
 # Modules (and everything under them) of allowed packages that reach files, programs, C or string evaluation.
@@ -29,7 +32,12 @@ DENIED_MODULES = {
     "manim.utils.testing": SYSTEM, "manim.plugins": SYSTEM, "manim.cli": SYSTEM, "manim.__main__": SYSTEM,
     "manim.scene.scene_file_writer": FILES, "manim.utils.typst_file_writing": FILES,
     "manim.scene.video_segment_encoder": FILES, "manim._config.video_encoder": FILES,
+    # networkx: graphs and their layouts, never its files, drawings, plugins or settings.
+    "networkx.readwrite": FILES, "networkx.drawing": FILES, "networkx.utils": SYSTEM, "networkx.lazy_imports": SYSTEM,
+    "networkx.config": SYSTEM, "networkx.conftest": SYSTEM,
 }
+# Under networkx also: its readers, writers and drawers at the top (nx.read_gml, nx.draw), and its tests.
+NX_PREFIXES = ("read_", "write_", "draw")
 # Attribute names refused whatever object they hang on (a module passed around keeps its attributes).
 ATTRIBUTES = dict.fromkeys((
     "os", "_os", "sys", "subprocess", "sp", "ctypes", "_ctypes", "ctypeslib", "CDLL", "cdll", "PyDLL", "pythonapi", "importlib", "import_module", "builtins", "shutil",
@@ -46,7 +54,13 @@ ATTRIBUTES.update(dict.fromkeys((
     "open", "_open", "fromfile", "tofile", "dump", "load", "save", "savez", "savez_compressed", "savetxt", "loadtxt",
     "genfromtxt", "fromregex", "memmap", "open_memmap", "DataSource", "lib", "Path", "pathlib", "copyfile", "fileinput",
     "linecache", "ET", "cairo", "av", "configparser", "codecs", "tex_file_writing", "typst_file_writing",
-    "scene_file_writer", "file_writer", "networkx", "nx", "digest_file", "save_html", "save_svg", "save_text"), FILES))  # the last three: Manim's rich `console`
+    "scene_file_writer", "file_writer", "digest_file", "save_html", "save_svg", "save_text",  # these three: Manim's rich `console`
+    # What networkx's modules hold that opens files: its atlas's path, XML trees, compressed files, its file decorators.
+    "ATLAS_FILE", "ElementTree", "gzip", "bz2", "lzma", "zipfile", "tarfile", "open_file", "fopeners", "readwrite",
+    "drawing", "nx_agraph", "nx_pydot", "nx_pylab", "nx_latex"), FILES))
+# The rest of networkx's reach: modules imported by name, its plugins (backends), code it writes (argmap); collections' sys.
+ATTRIBUTES.update(dict.fromkeys(("_sys", "lazy_imports", "lazy_import", "_lazy_import", "backends", "argmap", "_logger"), SYSTEM))
+ATTRIBUTES["nx"] = NX
 ATTRIBUTES.update(dict.fromkeys(("attrgetter", "methodcaller", "Formatter", "get_field", "getmembers", "getattr_static",
                                  "get_class", "get_mod_func"), LOOKUP))
 # typing and functools.singledispatch evaluate string annotations; timeit runs its statement.
@@ -77,7 +91,10 @@ SYMPY_PARSED_OPTIONS = {"domain", "extension", "gens", "field", "modulus", "subs
 HIGHER_ORDER = {"map", "filter", "sorted", "min", "max", "reduce", "partial", "starmap", "accumulate"}
 # What may make or hand back a string (Scope.stringish).
 STR_CALLS = {"str", "chr", "repr", "ascii", "format", "input", "bytes", "bytearray"}
-STR_ATTRIBUTES = {"text", "original_text", "tex_string", "tex_strings", "code_string", "name"}  # Text("...").text
+STR_ATTRIBUTES = {"text", "original_text", "tex_string", "tex_strings", "code_string", "name",  # Text("...").text
+                  "__name__", "__version__"}
+# Double-underscore attributes that are only read, and only strings: a class's or function's name, a version.
+NAME_READS = {"__name__", "__version__"}
 DICT_METHODS = {"items", "keys", "values", "get", "pop", "popitem", "setdefault", "copy"}
 PASS_THROUGH = {"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter", "next", "min", "max", "dict", "zip",
                 "enumerate", "filter", "map"}
@@ -175,6 +192,10 @@ def denied_module(path):
         prefix = ".".join(parts[:i])
         if prefix in DENIED_MODULES:
             return prefix, DENIED_MODULES[prefix]
+    if "networkx" in parts[1:]:  # networkx reached through another module is networkx all the same
+        return denied_module(".".join(parts[parts.index("networkx", 1):]))
+    if parts[0] == "networkx" and (parts[-1].startswith(NX_PREFIXES) or "tests" in parts):
+        return path, FILES if parts[-1].startswith(NX_PREFIXES) else SYSTEM
     return None
 
 
@@ -485,6 +506,9 @@ def check(code, wanted_scene, cache):
                 return "`%s` is not allowed in a scene: %s." % d
         if attr in ATTRIBUTES:
             return "`.%s` is not allowed in a scene: %s." % (attr, ATTRIBUTES[attr])
+        if attr.startswith(("read_", "write_")) and attr not in scope.manim_methods:
+            # On an object of unknown kind, a reader or writer is networkx's (nx.write_gml) unless Manim has it.
+            return "`.%s` is not allowed in a scene: %s." % (attr, FILES)
         if attr in EVAL_CALLS:
             return eval_use(node, attr, attr)
         return None
@@ -527,9 +551,13 @@ def check(code, wanted_scene, cache):
                         err(node, "importing `%s` is not allowed: %s." % (a.name, why))
         elif isinstance(node, ast.Attribute):
             if is_dunder(node.attr):
-                # super().__init__(...) in a Mobject subclass's own __init__ is ordinary Manim code.
-                if not (node.attr == "__init__" and isinstance(node.value, ast.Call)
-                        and isinstance(node.value.func, ast.Name) and node.value.func.id == "super"):
+                p = parent.get(node)
+                # super().__init__(...) or Base.__init__(self, ...): a base class's initializer, called, is ordinary
+                # Manim code; so is reading a name (Flash.__name__) or a version (manim.__version__).
+                base_init = node.attr == "__init__" and isinstance(p, ast.Call) and p.func is node and (
+                    isinstance(node.value, ast.Name) or (isinstance(node.value, ast.Call) and
+                                                         isinstance(node.value.func, ast.Name) and node.value.func.id == "super"))
+                if not (base_init or (node.attr in NAME_READS and isinstance(node.ctx, ast.Load))):
                     refused[node] = "`.%s` (a double-underscore attribute) is not allowed: it reaches Python's internals; remove it." % node.attr
             else:
                 problem = attribute_problem(node.attr, scope.resolve(node), node)

@@ -134,11 +134,13 @@ func frameCount(_ file: String) async throws -> Int? {
             return job.id
         }
         let all = try submit(code)
-        let one = try submit(code, scene: "Third")
         let broken = try submit(code.replacing("self.wait(1)", with: "x = 1 / 0"))
         let daemon = try RenderDaemon.start(dir)
         defer { daemon.kill() }
-        #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 3 }, "\(daemon.log)")
+        #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 2 }, "\(daemon.log)")
+        // After the lesson: its scenes' raw renders are never served as a whole video (no thumbnail, no faststart).
+        let one = try submit(code, scene: "Third")
+        #expect(await waitUntil(timeout: 60, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 3 }, "\(daemon.log)")
         #expect(await daemon.stop() == .exited(0))
         let delivered = Dictionary(uniqueKeysWithValues: jobs(in: spool, .deliver).map { ($0.id, $0) })
         let a = try #require(delivered[all])
@@ -148,7 +150,8 @@ func frameCount(_ file: String) async throws -> Int? {
         #expect(try await frameCount(dir.spool + "/artifacts/\(all)/video.mp4") == frames.reduce(0, +))
         // `scene` still picks one: no plan, one video of it.
         let o = try #require(delivered[one])
-        #expect(o.plan == nil && o.render?.json["scene"] == .string("Third"))
+        #expect(o.plan == nil && o.render?.json["scene"] == .string("Third") && o.render?.json["cache_hit"] == .bool(false))
+        #expect(o.render?.json["thumbnail"] == .string("artifacts/\(one)/thumbnail.jpg"))
         // A person's own scene that fails fails the job with its error: theirs to fix, no slate.
         let b = try #require(jobs(in: spool, .failed).first { $0.id == broken })
         #expect(b.error?.message.hasPrefix("Scene 3 (`Third`) failed:") == true && b.error?.message.contains("ZeroDivisionError") == true, "\(b.error?.message ?? "")")

@@ -180,7 +180,8 @@ extension Renderer {
         guard check.valid, let cls = check.scene else {
             return .failed(failure(ErrorCode.codeRejected, "Scene \(n)'s code was not rendered:\n" + check.message))
         }
-        let key = RenderCache.key(code: check.code, scene: cls, quality: job.options.quality, format: format, manim: check.manimVersion ?? "")
+        // A scene's entry is its raw render (no thumbnail, no faststart): never one a single-scene job may be served.
+        let key = RenderCache.key(code: check.code, scene: "lesson scene " + cls, quality: job.options.quality, format: format, manim: check.manimVersion ?? "")
         if let hit = cache.serve(key, for: job.id, into: dir.path, renaming: [entry: file]), let frames = Job.count(hit["frames"]), frames > 0,
            (dir.size(file) ?? 0) > 0 {
             return .ready(frames: frames, seconds: 0, cacheHit: true, layout: hit["layout"]?.arrayValue ?? [])

@@ -105,9 +105,11 @@ TEST_WIDTH ?= $(shell echo $$(( 2 * $$(nproc) )))
 
 test: setup setup-browser
 	@# The prompt's worked examples start `from manim import *`, the rule they teach a model, which
-	@# pyflakes cannot read past; the static check tests them as it does a model's code.
-	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' ':!:Services/Codegen/Library/prompt/*' 2>/dev/null || find . -name '*.py' -not -path './.*' -not -path '*/prompt/*')
+	@# pyflakes cannot read past; the static check tests them as it does a model's code. offline_edit.py is
+	@# a class appended to a scene's file, whose names (the scene, manim's) that file defines.
+	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' ':!:Services/Codegen/Library/prompt/*' ':!:Services/Codegen/Library/offline_edit.py' 2>/dev/null || find . -name '*.py' -not -path './.*' -not -path '*/prompt/*' -not -name offline_edit.py)
 	$(SYSTEM_PYTHON) scripts/check_imports.py .
+	$(VENV)/bin/python Tests/Render/test_checker.py
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest
 

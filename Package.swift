@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "CodegenTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
                                                          "MathreelProviders", "MathreelSolver", "CodegenService", "TestSupport"],
                     path: "Tests/CodegenTests", swiftSettings: swiftSettings),
-        .testTarget(name: "RenderTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelSandbox", "RenderService", "TestSupport", logging],
+        .testTarget(name: "RenderTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelSandbox", "MathreelCheck", "RenderService", "TestSupport", logging],
                     path: "Tests/RenderTests", swiftSettings: swiftSettings),
         .testTarget(name: "DeliverTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelHTTP", "MathreelChat", "DeliverService",
                                                          "TestSupport"],

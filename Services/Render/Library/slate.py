@@ -3,7 +3,7 @@
 # for a few seconds, so it cannot fail where the scene did. Render fills in the
 # two strings (as JSON string literals, which Python reads the same); nothing
 # else of the job reaches it.
-from manim import *
+from manim import DOWN, YELLOW, FadeIn, Scene, Text, VGroup
 
 TITLE = ""
 GOAL = ""

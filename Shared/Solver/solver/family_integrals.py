@@ -10,7 +10,6 @@ from .base import Timeout, Unsupported
 from .curves import curve_data, evaluate, graph_spec, y_window
 from .helpers import find_bounds, finite_real, math_part, one_var, scrub, with_reading
 from .printing import expr_str, plain, tex, tex_approx, tex_raw, with_approx
-from .helpers import with_reading
 from .scene import result, scene
 from . import checks
 from .text import parse, parse_const

@@ -110,6 +110,8 @@ public struct Config: Sendable {
     public var lessonTimeout: Double = 900
     /// How long a watched lesson's scene videos are kept for edits (MATHREEL_SCENE_KEEP_S; 0: none, as privacy asks).
     public var sceneKeep: Double = 0
+    /// Whether prompts carry snippets of the installed Manim's docs (MATHREEL_USE_RAG, or sf_backend's USE_RAG).
+    public var useRAG = true
     /// Runners kept imported ahead of need (MATHREEL_WARM_WORKERS); nil: one per render.
     public var warmWorkers: Int?
     /// The sandbox's nice value (MATHREEL_RENDER_NICE; the render unit sets 10).
@@ -169,6 +171,7 @@ public struct Config: Sendable {
             defaultQuality = q
         }
         if let v = try Config.flag(env, "MATHREEL_DIRECT_CODE") { directCode = v }
+        if let v = try Config.flag(env, "MATHREEL_USE_RAG") { useRAG = v }
         if let raw = env["MATHREEL_JANITOR_INTERVAL_S"], !raw.isEmpty {
             guard let v = Double(raw), v > 0 else {
                 throw ConfigError(description: "MATHREEL_JANITOR_INTERVAL_S must be a positive number of seconds; got '\(raw)'")

@@ -39,6 +39,7 @@ import Testing
                                                 "PLANNER_MODEL": "llama-3.3-70b", "MATHREEL_SCENE_MODEL": "mine", "SCENE_MODEL": "theirs"])
         #expect(borrowed.maxSceneConcurrency == 2 && borrowed.maxConcurrentRenders == 5 && borrowed.defaultQuality == .high)
         #expect(borrowed.environment["MATHREEL_PLANNER_MODEL"] == "llama-3.3-70b" && borrowed.environment["MATHREEL_SCENE_MODEL"] == "mine")
+        #expect(try Config(environment: ["USE_RAG": "false"]).useRAG == false && (try Config(environment: [:])).useRAG)
         let both = try Config(environment: ["MATHREEL_MAX_SCENE_CONCURRENCY": "3", "MAX_SCENE_CONCURRENCY": "7"])
         #expect(both.maxSceneConcurrency == 3)
         let defaults = try Config(environment: [:])

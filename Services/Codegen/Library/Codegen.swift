@@ -92,7 +92,7 @@ public struct Codegen: Sendable {
                 continue
             }
             let tried = await attempt(name, provider, job: job, calls: &calls) {
-                Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: docs.snippets(for: problem))
+                Prompt.messages(problem: problem, context: context, verifiedAnswer: offline.answer, snippets: snippets(for: problem))
             }
             switch tried {
             case .done(let code):
@@ -200,7 +200,7 @@ public struct Codegen: Sendable {
             let tried = await attempt(name, provider, job: job, calls: &calls) {
                 Prompt.repair(Prompt.messages(problem: job.problem ?? "", context: job.followUpContext,
                                               verifiedAnswer: job.answer,
-                                              snippets: docs.snippets(for: job.problem ?? "")),
+                                              snippets: snippets(for: job.problem ?? "")),
                               code: failing, error: error)
             }
             switch tried {
@@ -244,6 +244,9 @@ public struct Codegen: Sendable {
         job.reach(.code_generation, note: "one scene")
         return .handOn(job, to: .render)
     }
+
+    /// The docs' snippets for a prompt, unless MATHREEL_USE_RAG is off.
+    func snippets(for problem: String) -> [String] { config.useRAG ? docs.snippets(for: problem) : [] }
 
     /// Every attempt's code is kept: attempt-1.py, attempt-2.py, ...; a lesson's scene-N-attempt-1.py, ...
     func saveAttempt(_ job: Job, _ code: String, scene: Int? = nil) {

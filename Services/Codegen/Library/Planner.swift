@@ -90,7 +90,7 @@ extension Codegen {
         case .resting: return .resting
         case .failed(let e): return .failed(e)
         }
-        let snippets = docs.snippets(for: problem)
+        let snippets = self.snippets(for: problem)
         let width = max(1, config.maxSceneConcurrency)
         let dir = try spool.artifacts(job.id)
         var written: [Int: (code: String?, call: Call, error: String?)] = [:]
@@ -150,7 +150,7 @@ extension Codegen {
         let started = ContinuousClock.now
         let dir = try spool.artifacts(job.id)
         let problem = job.problem ?? ""
-        let snippets = docs.snippets(for: problem)
+        let snippets = self.snippets(for: problem)
         let wrote = ProviderName(rawValue: job.codegen?.provider ?? "")
         let order = ((wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }).filter { $0 != .offline }
         var calls: [Call] = [], notes: [String] = []

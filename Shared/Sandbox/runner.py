@@ -125,10 +125,12 @@ def glyphs(m):
 
 
 def inked(a, b):
-    """How much of the lighter text's glyph area the other's glyphs cover (0 to about 1)."""
+    """How much of the smaller text's glyph area the other's glyphs cover (0 to about 1)."""
     ga, gb = glyphs(a), glyphs(b)
     if not len(ga) or not len(gb):
         return 0.0
+    if len(ga) * len(gb) > 1_000_000:  # two pages of text whose boxes meet: the boxes decide
+        return 1.0
     w = _np.clip(_np.minimum(ga[:, None, 2], gb[None, :, 2]) - _np.maximum(ga[:, None, 0], gb[None, :, 0]), 0, None)
     h = _np.clip(_np.minimum(ga[:, None, 3], gb[None, :, 3]) - _np.maximum(ga[:, None, 1], gb[None, :, 1]), 0, None)
 

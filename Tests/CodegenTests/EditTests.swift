@@ -130,3 +130,27 @@ import Glibc
         _ = await codegen.stop(); _ = await render.stop()
     }
 }
+
+@Suite struct PlanCheckpointTests {
+    /// A crash while a model's scenes were being written leaves the shown plan in the claimed
+    /// file (every scene `generating_code`, none with an error or an edit): that is planned
+    /// again, never taken for scenes render sent back.
+    @Test(.timeLimit(.minutes(2)))
+    func aPlanLeftByACrashIsPlannedAgain() async throws {
+        let dir = TempDir()
+        let spool = try Spool(root: dir.spool)
+        var job = Job(kind: .problem, problem: "Solve 3x + 5 = 20", options: JobOptions(maxDurationS: 180), origin: JobOrigin(channel: .file))
+        job.record(.queued, by: "test")
+        job.reach(.planning, note: "2 scenes")
+        job.plan = LessonPlan(scenes: [PlannedScene(n: 1, title: "Half written", status: .queued),
+                                       PlannedScene(n: 2, title: "Not yet", status: .generating_code)])
+        try spool.submit(job, to: .codegen)
+        let codegen = try StartedDaemon.start("mathreel-codegen", dir, ["MATHREEL_PYTHON": manimPython, "MATHREEL_PROVIDERS": "offline"])
+        defer { codegen.kill() }
+        #expect(await waitUntil(timeout: 60, interval: 0.2) { count(spool, .render) + count(spool, .failed) == 1 }, "\(codegen.log)")
+        let planned = try #require(jobs(in: spool, .render).first, "\(jobs(in: spool, .failed).first?.error?.message ?? "")")
+        #expect(planned.plan?.scenes.count == 3 && planned.plan?.scenes.allSatisfy { $0.status == .queued } == true)
+        #expect(planned.plan?.scenes.first?.title != "Half written")
+        _ = await codegen.stop()
+    }
+}

@@ -84,6 +84,8 @@ import TestSupport
             let repairing = last.contains("That code failed")
             if user.contains("Write scene 1,") { return .json(200, chatCompletion(fenced(scene(1, "self.wait(0.5)")))) }
             if user.contains("Write scene 2,") { return .json(200, chatCompletion(fenced(scene(2, repairing ? "self.wait(0.5)" : "x = 1 / 0")))) }
+            // Scene 3's code comes late the first time, so the plan can be seen while it is written.
+            if !repairing { usleep(1_500_000) }
             return .json(200, chatCompletion(fenced(scene(3, "self.play(Write(undefined_thing))"))))
         }
         let id = try submitProblem(spool, modelOnlyProblem, scenes: nil)
@@ -92,6 +94,12 @@ import TestSupport
         let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
         let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": manimPython, "MATHREEL_MAX_REPAIRS": "1"])
         defer { codegen.kill(); render.kill() }
+        // While codegen writes the scenes, the job it holds shows the plan: scene 3 still being written, the others queued.
+        let writing = await waitUntil(timeout: 60, interval: 0.05) {
+            guard let found = spool.find(id), case .active = found.place, let scenes = found.job?.plan?.scenes else { return false }
+            return found.job?.stage == .planning && scenes.map(\.status) == [.queued, .queued, .generating_code]
+        }
+        #expect(writing, "\(codegen.log)")
         #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 1 }, "\(codegen.log)\n\(render.log)")
         let job = try #require(jobs(in: spool, .deliver).first, "\(jobs(in: spool, .failed).first?.error?.message ?? "")")
         #expect(job.id == id && job.degraded)

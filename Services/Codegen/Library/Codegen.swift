@@ -45,6 +45,10 @@ public struct Codegen: Sendable {
 
     public func step(_ claim: Claim) async throws -> Outcome {
         var job = try claim.job()
+        // A lesson's plan and each scene's code as they are written, in the claimed file (progress only).
+        let progress: @Sendable (Job) -> Void = { job in
+            do { try claim.checkpoint(job) } catch { logger.warning("a lesson's progress could not be written", metadata: ["error": "\(error)"]) }
+        }
         guard job.kind == .problem, let problem = job.problem else {
             // Code needs no writing: it belongs to the renderer.
             return .handOn(job, to: .render)
@@ -52,7 +56,11 @@ public struct Codegen: Sendable {
         job.record(.ai_generating, by: "codegen")
         _ = try spool.artifacts(job.id)
         if let repair = job.repairRequest { return try await repairRound(job, repair) }
-        if let plan = job.plan, plan.scenes.contains(where: { $0.status == .generating_code }) { return try await repairScenes(job, plan) }
+        // A scene render sent back (its error) or an edit (its words); a plan shown while it was
+        // being written, left by a crash, has neither and is planned again.
+        if let plan = job.plan, plan.scenes.contains(where: { $0.status == .generating_code && ($0.error != nil || $0.edit != nil) }) {
+            return try await repairScenes(job, plan)
+        }
 
         let started = ContinuousClock.now
         let context = job.followUpContext
@@ -80,7 +88,7 @@ public struct Codegen: Sendable {
             }
             guard !stoppedByOurBug, let provider = settings.providers[name] else { continue }
             if Codegen.wantsLesson(job) {
-                switch try await modelLesson(name, job: job, problem: problem, answer: offline.answer, calls: &calls) {
+                switch try await modelLesson(name, job: job, problem: problem, answer: offline.answer, calls: &calls, progress: progress) {
                 case .done(let plan):
                     return acceptLesson(job, plan: plan, answer: offline.answer, family: nil, calls: calls, started: started,
                                         provider: name.rawValue, model: settings.provider(name, for: .scene)?.model ?? provider.model)

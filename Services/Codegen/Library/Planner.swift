@@ -76,7 +76,8 @@ enum LessonPlanner {
 
 extension Codegen {
     /// One provider's lesson: its plan, then every scene's code (MATHREEL_MAX_SCENE_CONCURRENCY at once).
-    func modelLesson(_ name: ProviderName, job: Job, problem: String, answer: String?, calls: inout [Call]) async throws -> Tried<LessonPlan> {
+    func modelLesson(_ name: ProviderName, job: Job, problem: String, answer: String?, calls: inout [Call],
+                     progress: (Job) -> Void = { _ in }) async throws -> Tried<LessonPlan> {
         guard let planner = settings.provider(name, for: .planner), let writer = settings.provider(name, for: .scene) else { return .failed(.noCode("not configured")) }
         let planned = await attempt(name, planner, job: job, calls: &calls, label: "plan") { p throws(ProviderFailure) in
             let reply = try await p.complete(Prompt.planner(problem: problem, context: job.followUpContext, verifiedAnswer: answer,
@@ -90,6 +91,11 @@ extension Codegen {
         case .resting: return .resting
         case .failed(let e): return .failed(e)
         }
+        // The plan is shown at once, every scene `generating_code`, each turning `queued` as its code is written.
+        var shown = job
+        shown.reach(.planning, note: "\(scenes.count) scenes")
+        shown.plan = LessonPlan(scenes: scenes)
+        progress(shown)
         let snippets = self.snippets(for: problem)
         let width = max(1, config.maxSceneConcurrency)
         let dir = try spool.artifacts(job.id)
@@ -115,6 +121,8 @@ extension Codegen {
             while next < min(width, plan.count) { add() }
             while let (n, code, call, error) = await group.next() {
                 written[n] = (code, call, error)
+                shown.plan?.scenes[n - 1].status = code == nil ? .error : .queued
+                progress(shown)
                 if next < plan.count { add() }
             }
         }
@@ -154,7 +162,7 @@ extension Codegen {
         let wrote = ProviderName(rawValue: job.codegen?.provider ?? "")
         let order = ((wrote.map { [$0] } ?? []) + settings.chain.filter { $0 != wrote }).filter { $0 != .offline }
         var calls: [Call] = [], notes: [String] = []
-        for i in plan.scenes.indices where plan.scenes[i].status == .generating_code {
+        for i in plan.scenes.indices where plan.scenes[i].status == .generating_code && (plan.scenes[i].error != nil || plan.scenes[i].edit != nil) {
             let n = i + 1
             if let words = plan.scenes[i].edit {
                 switch try await editScene(job, plan: plan, n: n, words: words, order: order, snippets: snippets, calls: &calls) {

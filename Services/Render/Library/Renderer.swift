@@ -158,7 +158,7 @@ public struct Renderer: Sendable {
         guard let report = result.report, report["ok"] == .bool(true) else { return .fail(job, describe(result)) }
         // What the sandbox wrote is untrusted: it came through our own descriptor, and its size is checked.
         let size = worker.video.size
-        guard size > 0 else { return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video. Check that the scene plays at least one animation or wait.")) }
+        guard size > 0 else { return .fail(job, failure(ErrorCode.renderFailed, "The render did not leave a video. Check that the scene's construct runs to its end, and send it again.")) }
         guard size <= config.maxVideoBytes else {
             return .fail(job, failure(ErrorCode.renderFailed, "The video is \(Renderer.megabytes(size)), more than the \(Renderer.megabytes(config.maxVideoBytes)) allowed. Use a lower quality or a shorter animation."))
         }

@@ -53,6 +53,10 @@ import TestSupport
                 // The built-in solver's scenes never put text off the frame or on other text.
                 #expect(scene.layout.isEmpty, "\(name) scene \(scene.n): \(Layout.words(scene.layout))")
             }
+            // The verified answer is on screen in the last scene: highlighted, every number of it there.
+            let last = (try? String(contentsOfFile: dir.spool + "/artifacts/\(job.id)/scene-\(scenes.count).py", encoding: .utf8)) ?? ""
+            let numbers = (job.codegen?.json["answer"]?.stringValue ?? "").split(whereSeparator: { !$0.isNumber }).map(String.init)
+            #expect(last.contains("answer = MathTex(") && numbers.allSatisfy { last.contains($0) }, "\(name): \(numbers) in \(last.suffix(600))")
             let fps = job.render?.json["fps"]?.doubleValue ?? 0
             #expect(abs(Double(next) / max(fps, 1) - (job.render?.json["duration_s"]?.doubleValue ?? 0)) < 0.1, "\(name): \(next) frames at \(fps) fps")
             #expect(job.stage == .combining && job.stages.map(\.stage) == [.initializing, .planning, .scenario_creation, .code_generation, .rendering, .combining],

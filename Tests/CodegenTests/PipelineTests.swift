@@ -98,10 +98,11 @@ import TestSupport
         let codegen = try StartedDaemon.start("mathreel-codegen", dir, settings)
         let render = try StartedDaemon.start("mathreel-render", dir, ["MATHREEL_PYTHON": manimPython, "MATHREEL_MAX_REPAIRS": "1"])
         defer { codegen.kill(); render.kill() }
-        // While codegen writes the scenes, the job it holds shows the plan: scene 3 still being written, the others queued.
+        // While codegen writes the scenes, the job it holds shows the plan with scene 3 still being written (its
+        // reply takes 1.5 s whichever order the fake serves them in; which others are done by then varies).
         let writing = await waitUntil(timeout: 60, interval: 0.05) {
-            guard let found = spool.find(id), case .active = found.place, let scenes = found.job?.plan?.scenes else { return false }
-            return found.job?.stage == .planning && scenes.map(\.status) == [.queued, .queued, .generating_code]
+            guard let found = spool.find(id), case .active = found.place, let scenes = found.job?.plan?.scenes, scenes.count == 3 else { return false }
+            return found.job?.stage == .planning && scenes[2].status == .generating_code && scenes.map(\.title) == ["The problem", "The steps", "The answer"]
         }
         #expect(writing, "\(codegen.log)")
         #expect(await waitUntil(timeout: 150, interval: 0.3) { count(spool, .deliver) + count(spool, .failed) == 1 }, "\(codegen.log)\n\(render.log)")

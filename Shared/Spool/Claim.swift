@@ -3,6 +3,7 @@
 // (deferral with backoff), fail, quarantine or putBack. Nothing else moves a claimed file.
 // `markAlone` records a suspect's solo turn in the file, for recovery to count.
 import CMathreel
+import Logging
 import MathreelCore
 import MathreelSystem
 #if canImport(Glibc)
@@ -257,6 +258,14 @@ public final class Claim: @unchecked Sendable {
     public func checkpoint(_ job: Job) throws {
         precondition(!isFinished, "claim already let go")
         try replace(with: job.encoded())
+    }
+
+    /// `checkpoint` as a step's progress callback: one that cannot be written is logged and
+    /// changes nothing of the step's result.
+    public func progress(_ logger: Logger) -> @Sendable (Job) -> Void {
+        { job in
+            do { try self.checkpoint(job) } catch { logger.warning("a job's progress could not be written", metadata: ["job_id": "\(job.id)", "error": "\(error)"]) }
+        }
     }
 
     /// Protocol step 3: record where the job goes, then rename it there.

@@ -71,21 +71,17 @@ public enum PlainFile {
     }
 
     /// The size of a regular file, opened without following a link; nil for anything else.
-    public static func regularSize(_ path: String) -> Int64? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        guard let info = FileOps.fstat(fd), info.kind == .regular else { return nil }
-        return info.size
-    }
+    public static func regularSize(_ path: String) -> Int64? { regularInfo(path)?.size }
 
     /// A regular file's modification time (never through a link); nil for anything else.
-    public static func mtime(_ path: String) -> Double? {
+    public static func mtime(_ path: String) -> Double? { regularInfo(path)?.mtime }
+
+    static func regularInfo(_ path: String) -> EntryInfo? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard let info = FileOps.fstat(fd), info.kind == .regular else { return nil }
-        return info.mtime
+        return info
     }
 
     /// The last `limit` bytes of a regular file (never through a link); empty when unreadable.

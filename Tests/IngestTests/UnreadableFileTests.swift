@@ -46,7 +46,8 @@ import Glibc
         let set = await waitUntil(timeout: 30) { reasons().count == 1 && !FileManager.default.fileExists(atPath: secret) }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(set, "not quarantined: \(text.suffix(2000))")
-        let why = try String(contentsOfFile: spool.path(.quarantine) + "/" + reasons()[0], encoding: .utf8)
+        let reason = try #require(reasons().first, "no reason written")
+        let why = try String(contentsOfFile: spool.path(.quarantine) + "/" + reason, encoding: .utf8)
         #expect(why.contains("permission denied") && why.contains("readable by the mathreel user"), "\(why)")
         #expect(!FileManager.default.fileExists(atPath: secret), "the file left incoming/")
         #expect(child.termination == nil, "ingest kept running: \(text.suffix(2000))")

@@ -45,10 +45,8 @@ public struct Codegen: Sendable {
 
     public func step(_ claim: Claim) async throws -> Outcome {
         var job = try claim.job()
-        // A lesson's plan and each scene's code as they are written, in the claimed file (progress only).
-        let progress: @Sendable (Job) -> Void = { job in
-            do { try claim.checkpoint(job) } catch { logger.warning("a lesson's progress could not be written", metadata: ["error": "\(error)"]) }
-        }
+        // A lesson's plan and each scene's code as they are written, in the claimed file.
+        let progress = claim.progress(logger)
         guard job.kind == .problem, let problem = job.problem else {
             // Code needs no writing: it belongs to the renderer.
             return .handOn(job, to: .render)

@@ -40,10 +40,7 @@ public struct Renderer: Sendable {
     func failure(_ code: String, _ message: String) -> JobError { JobError(stage: "render", code: code, message: message) }
 
     public func step(_ claim: Claim) async throws -> Outcome {
-        let outcome = try await render(try claim.job()) { job in
-            // Progress only: a checkpoint that cannot be written leaves the step's result unchanged.
-            do { try claim.checkpoint(job) } catch { logger.warning("a lesson's progress could not be written", metadata: ["error": "\(error)"]) }
-        }
+        let outcome = try await render(try claim.job(), progress: claim.progress(logger))
         guard case .fail(let job, let error) = outcome else { return outcome }
         return repairOrFail(job, error)
     }
@@ -101,8 +98,9 @@ public struct Renderer: Sendable {
                 try dir.write(Array(check.code.utf8), as: Lesson.codeFile(i + 1))
                 scenes.append(PlannedScene(n: i + 1, title: cls, code: "artifacts/\(job.id)/\(Lesson.codeFile(i + 1))", sceneClass: cls))
             }
-            job.plan = LessonPlan(scenes: scenes)
-            return try await renderLesson(job, LessonPlan(scenes: scenes), progress: progress)
+            let plan = LessonPlan(scenes: scenes)
+            job.plan = plan
+            return try await renderLesson(job, plan, progress: progress)
         }
         job.record(.rendering, by: "render", note: check.warnings.isEmpty ? nil : check.warnings.map(\.description).joined(separator: " "))
         job.reach(.rendering)

@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(name: "mathreel-render", dependencies: daemonMain + ["RenderService"], path: "Services/Render/Main", swiftSettings: swiftSettings),
         .target(name: "CodegenService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
                                                        "MathreelSQLite", "MathreelProviders", "MathreelSolver", logging],
-                path: "Services/Codegen/Library", resources: [.embedInCode("indexer.py"), .embedInCode("offline_edit.py")] + ["system_prompt.md", "planner_prompt.md", "scene_prompt.md", "example_linear.py", "example_graph.py"].map { .embedInCode("prompt/\($0)") }, swiftSettings: swiftSettings),
+                path: "Services/Codegen/Library", resources: [.embedInCode("indexer.py"), .embedInCode("offline_edit.py")] + ["system_prompt.md", "planner_prompt.md", "scene_prompt.md", "reading_prompt.md", "example_linear.py", "example_graph.py"].map { .embedInCode("prompt/\($0)") }, swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-codegen", dependencies: daemonMain + ["CodegenService"], path: "Services/Codegen/Main", swiftSettings: swiftSettings),
         .target(name: "DeliverService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelHTTP", "MathreelChat",
                                                        "MathreelSQLite", "MathreelWeb", logging, lifecycle, hummingbird, nioCore, nioPosix],

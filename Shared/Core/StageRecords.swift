@@ -117,7 +117,7 @@ public struct CodegenRecord: StageRecord {
     public init(json: JSONObject = [:]) { self.json = json }
     public static let fields: [(String, RecordField)] = [
         ("provider", .text), ("model", .text), ("answer", .text), ("family", .text), ("attempts", .count),
-        ("repairs", .count), ("repair", .object), ("calls", .list), ("timings", .object),
+        ("repairs", .count), ("repair", .object), ("calls", .list), ("timings", .object), ("readings", .object),
     ]
 
     /// The provider that wrote the code (`offline` for the built-in solver).
@@ -138,10 +138,41 @@ public struct CodegenRecord: StageRecord {
         get { json["calls"]?.arrayValue?.compactMap(ProviderCall.init) ?? [] }
         set { put("calls", .array(newValue.map(\.json))) }
     }
+    /// How the offline answer was confirmed before any lesson stated it.
+    public var readings: Readings? { get { Readings(json["readings"]) } set { put("readings", newValue?.json) } }
     /// Seconds from claim to code.
     public var totalSeconds: Double? {
         get { json["timings"]?.objectValue?["total_s"]?.doubleValue }
         set { put("timings", newValue.map { .object(["total_s": .double($0)]) }) }
+    }
+}
+
+/// How many independent readings of a problem agreed on its answer (`codegen.readings`): the
+/// solver's family and its second parser, and a helper model's when MATHREEL_HELPER_MODEL is set.
+public struct Readings: Sendable, Equatable {
+    /// Readings that agreed (0 when they did not).
+    public var count: Int
+    /// How the solver's second reading read the problem.
+    public var second: String?
+    /// The helper model (`provider:model`), its restatement, and how that went:
+    /// `agrees`, `disagrees`, `not_comparable`, or `unavailable: <why>`.
+    public var helper: String?, restated: String?, outcome: String?
+
+    public init(count: Int, second: String? = nil, helper: String? = nil, restated: String? = nil, outcome: String? = nil) {
+        self.count = count; self.second = second; self.helper = helper; self.restated = restated; self.outcome = outcome
+    }
+
+    public init?(_ value: JSONValue?) {
+        guard case .object(let o)? = value else { return nil }
+        count = Job.counter(o["count"])
+        second = o["second"]?.stringValue; helper = o["helper"]?.stringValue
+        restated = o["restated"]?.stringValue; outcome = o["outcome"]?.stringValue
+    }
+
+    public var json: JSONValue {
+        var o: JSONObject = ["count": .int(Int64(count))]
+        for (k, v) in [("second", second), ("helper", helper), ("restated", restated), ("outcome", outcome)] { if let v { o[k] = .string(v) } }
+        return .object(o)
     }
 }
 

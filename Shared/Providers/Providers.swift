@@ -22,9 +22,10 @@ public enum ProviderName: String, Sendable, CaseIterable {
     case cloudflare, groq, huggingface, openai, ollama, offline
 }
 
-/// What a model is asked to do in a lesson: plan it, or write a scene's code.
+/// What a model is asked to do: plan a lesson, write a scene's code, or (the helper) read a
+/// problem a third way so the offline solver's answer is held against it.
 public enum ModelRole: String, Sendable, CaseIterable {
-    case planner, scene
+    case planner, scene, helper
 }
 
 /// One configured model provider.
@@ -185,6 +186,12 @@ public struct ProviderSettings: Sendable {
         self.providers = providers
         self.problems = problems
         roleModels = roles
+    }
+
+    /// The helper model (MATHREEL_HELPER_MODEL), only when one is set: it costs a call per problem.
+    public var helper: Provider? {
+        guard let r = roleModels[.helper] else { return nil }
+        return provider(r.provider, for: .helper)
     }
 
     /// The provider `name` as it serves `role`: with the role's model when one is set for it.

@@ -15,15 +15,32 @@ public struct SolverScene: Sendable, Equatable {
     public var scene: String
 }
 
+/// The solver's answer and how sure of it it is.
+public struct Solution: Sendable, Equatable {
+    public var family: String
+    public var answer: String
+    /// The single scene and its class.
+    public var code: String
+    public var scene: String
+    /// The same answer as scenes (empty when the solver made none).
+    public var lesson: [SolverScene]
+    /// How many independent readings of the problem agreed (2: the family's and the second parser's; 3: a helper model's too).
+    public var readings: Int
+    /// How the second reading read the problem.
+    public var secondReading: String?
+    /// A helper model's restatement held against ours: `agrees` or `not_comparable` (nil when none was asked).
+    public var modelReading: String?
+}
+
 public enum SolverReply: Sendable, Equatable {
-    /// `code` is the single scene; `lesson` the same answer as scenes (empty when the solver made none).
-    case solved(family: String, answer: String, code: String, scene: String, lesson: [SolverScene])
-    /// Not a problem it knows; the message shows how to phrase one.
+    case solved(Solution)
+    /// Not a problem it knows, or readings that disagree; the message shows how to phrase one.
     case unsupported(String)
     /// The worker could not answer (it died, hung or could not start).
     case unavailable(String)
 
-    public var answer: String? { if case .solved(_, let a, _, _, _) = self { a } else { nil } }
+    public var answer: String? { if case .solved(let s) = self { s.answer } else { nil } }
+    public var solution: Solution? { if case .solved(let s) = self { s } else { nil } }
 }
 
 public struct OfflineSolver: Sendable {
@@ -76,11 +93,12 @@ public struct OfflineSolver: Sendable {
     /// Starts the worker ahead of the first problem (SymPy's import takes about half a second).
     public func warmUp() async { await worker.warmUp() }
 
-    public func solve(_ problem: String, context: String? = nil) async -> SolverReply {
+    /// `restated`: a helper model's own restatement of the problem, which must read the same (or not be readable) for an answer.
+    public func solve(_ problem: String, context: String? = nil, restated: String? = nil) async -> SolverReply {
+        var request: JSONObject = ["problem": .string(problem), "context": .string(context ?? "")]
+        if let restated { request["restated"] = .string(restated) }
         let o: JSONObject
-        do {
-            o = try await worker.exchange(.object(["problem": .string(problem), "context": .string(context ?? "")]), timeout: timeout)
-        } catch { return .unavailable("\(error)") }
+        do { o = try await worker.exchange(.object(request), timeout: timeout) } catch { return .unavailable("\(error)") }
         if o["ok"] == .bool(true), let family = o["family"]?.stringValue, let answer = o["answer"]?.stringValue,
            let code = o["code"]?.stringValue {
             let lesson = (o["lesson"]?.arrayValue ?? []).compactMap { v -> SolverScene? in
@@ -89,7 +107,9 @@ public struct OfflineSolver: Sendable {
                 return SolverScene(title: title, goal: s["goal"]?.stringValue ?? "",
                                    narration: s["narration"]?.arrayValue?.compactMap(\.stringValue) ?? [], code: code, scene: scene)
             }
-            return .solved(family: family, answer: answer, code: code, scene: o["scene"]?.stringValue ?? "Solution", lesson: lesson)
+            return .solved(Solution(family: family, answer: answer, code: code, scene: o["scene"]?.stringValue ?? "Solution", lesson: lesson,
+                                    readings: o["readings"]?.intValue ?? 1, secondReading: o["second_reading"]?.stringValue,
+                                    modelReading: o["model_reading"]?.stringValue))
         }
         return .unsupported(o["message"]?.stringValue ?? "The offline solver does not know this kind of problem.")
     }

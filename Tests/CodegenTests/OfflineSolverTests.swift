@@ -60,10 +60,10 @@ let checkSolverScript = repoRoot + "/Tests/Solver/check_solver.py"
     func theClientSolvesRefusesAndReplacesABrokenWorker() async throws {
         let solver = OfflineSolver(python: manimPython, timeout: 5)
         defer { Task { await solver.stop() } }
-        guard case .solved(let family, let answer, let code, let scene, let lesson) = await solver.solve("Solve x^2 - 5x + 6 = 0") else {
-            Issue.record("not solved"); return
-        }
-        #expect(family == "quadratic" && answer == "x = 2, x = 3" && scene == "Solution")
+        guard case .solved(let s) = await solver.solve("Solve x^2 - 5x + 6 = 0") else { Issue.record("not solved"); return }
+        let (code, lesson) = (s.code, s.lesson)
+        #expect(s.family == "quadratic" && s.answer == "x = 2, x = 3" && s.scene == "Solution")
+        #expect(s.readings == 2 && s.secondReading == "a token parser" && s.modelReading == nil)
         #expect(code.contains("class Solution(Scene)") && !code.contains("x^2 - 5x"), "only SymPy's LaTeX reaches the code")
         // The same answer as a lesson: three scenes, each its own class, the answer in the last.
         #expect(lesson.map(\.scene) == ["Problem", "Steps", "Answer"])
@@ -74,8 +74,7 @@ let checkSolverScript = repoRoot + "/Tests/Solver/check_solver.py"
         guard case .unsupported(let poem) = await solver.solve("Write me a poem about autumn") else { Issue.record("not refused"); return }
         #expect(poem.contains("MATHREEL_PROVIDERS"), "and where to configure a provider: \(poem)")
         // A follow-up carries the previous problem.
-        guard case .solved(let f2, _, _, _, _) = await solver.solve("now plot it", context: "differentiate x^3") else { Issue.record("no follow-up"); return }
-        #expect(f2 == "plot")
+        #expect(await solver.solve("now plot it", context: "differentiate x^3").solution?.family == "plot")
         // The worker dies: the next problem starts a new one.
         let first = try #require(await solver.workerPID())
         // At once: the death need not have been noticed (reaped) before the next problem.

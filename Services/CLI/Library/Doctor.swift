@@ -150,10 +150,10 @@ struct Doctor: AsyncParsableCommand {
         let solver = OfflineSolver(python: Config.python(env), timeout: 60)
         defer { Task { await solver.stop() } }
         switch await solver.solve("Solve x^2 - 5x + 6 = 0") {
-        case .solved(_, let answer, _, _, _) where answer == "x = 2, x = 3":
-            return .ok("solver", "the offline solver answers \"Solve x^2 - 5x + 6 = 0\" with \(answer)")
-        case .solved(_, let answer, _, _, _):
-            return .fail("solver", "the offline solver answered \(answer) to \"Solve x^2 - 5x + 6 = 0\"", fix: "reinstall the Manim environment: make setup (SymPy 1.14 is pinned)")
+        case .solved(let s) where s.answer == "x = 2, x = 3":
+            return .ok("solver", "the offline solver answers \"Solve x^2 - 5x + 6 = 0\" with \(s.answer)")
+        case .solved(let s):
+            return .fail("solver", "the offline solver answered \(s.answer) to \"Solve x^2 - 5x + 6 = 0\"", fix: "reinstall the Manim environment: make setup (SymPy 1.14 is pinned)")
         case .unsupported(let m), .unavailable(let m):
             return .fail("solver", "the offline solver did not answer: \(m)", fix: "make setup (it installs SymPy into the Manim environment)")
         }

@@ -62,15 +62,19 @@ public struct Codegen: Sendable {
 
         let started = ContinuousClock.now
         let context = job.followUpContext
-        let offline = await solver.solve(problem, context: context)
+        let solved = await solver.solve(problem, context: context)
         let offlineSeconds = (ContinuousClock.now - started).seconds
         var calls: [Call] = []
+        // An answer stands on agreeing readings: the solver's two, and the helper model's when one is set.
+        let (offline, readings) = await heldAgainstHelper(solved, problem: problem, context: context, job: job, calls: &calls)
+        if let readings { job.codegen = { var c = job.codegen ?? CodegenRecord(); c.readings = readings; return c }() }
         var stoppedByOurBug = false
         var laterMayWork = false
         for name in settings.chain {
             if name == .offline {
-                guard case .solved(let family, let answer, let code, _, let lesson) = offline else { continue }
-                let check = try await checker.check(code)
+                guard case .solved(let solution) = offline else { continue }
+                let (family, answer, lesson) = (solution.family, solution.answer, solution.lesson)
+                let check = try await checker.check(solution.code)
                 guard check.valid else {
                     // Our own scene failing our own check is a bug: say so in the log, and go on.
                     logger.error("the offline solver's scene failed the static check", metadata: ["job_id": "\(job.id)", "family": "\(family)", "errors": "\(check.message)"])

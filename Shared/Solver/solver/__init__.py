@@ -10,7 +10,7 @@ the person ever reaches it.
 Protocol (run as `python -I -B solver_main.py`, which runs solver.worker.main();
 one JSON object per line, ASCII-escaped):
   at start  -> {"ready": true}            (after SymPy is imported and warmed up)
-  request   <- {"problem": "<text>", "context": "<previous problem or empty>"}
+  request   <- {"problem": "<text>", "context": "<previous problem or empty>", "restated"?: "<text>"}
   solved    -> {"ok": true, "family": F, "answer": A, "answer_latex": L, "code": C,
                 "scene": "Solution", "expression": E, "lesson": [...], "readings": 2,
                 "second_reading": R}
@@ -26,6 +26,11 @@ hypotenuse, radius or diameter, rows or columns, lower or upper bound), refusing
 role is not certain; then reading.py reads the text again by other means, and a
 problem whose two readings differ is refused with how to phrase it. "readings": 2 says
 both agreed; R names how the second one read (e.g. "role words, clause by clause").
+With "restated" (a helper model's plain restatement of the problem), the family also
+reads the restatement: other quantities are refused; the same ones add
+"model_reading": "agrees" and "readings": 3; a restatement we cannot read, or read as
+another kind of problem, adds "model_reading": "not_comparable".
+
 
 Families: linear quadratic system derivative integral definite_integral limit plot
 factor expand simplify fractions pythagoras circle arithmetic_series

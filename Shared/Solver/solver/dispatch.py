@@ -15,7 +15,7 @@ from .family_plots import solve_plot
 from .family_series import solve_series
 from .family_systems import solve_system
 from .helpers import arith_words, find_bounds, scrub
-from .reading import confirm
+from .reading import PHRASE, agree, confirm
 from .text import normalise
 
 
@@ -115,7 +115,44 @@ def odd_chars(text):
     return odd + ["_"] if "__" in text else odd
 
 
-def solve(problem, context=""):
+def solve(problem, context="", restated=None):
+    """The reply for a problem; with `restated` (a model's own plain restatement of it), the
+    reply only when that restatement reads the same (see against_model)."""
+    reply = solve_problem(problem, context)
+    first = reply.pop("reading", None)
+    if restated is None or not reply.get("ok"):
+        return reply
+    return against_model(reply, first, restated)
+
+
+def against_model(reply, first, restated):
+    """The third reading: a model restated the problem in plain notation, and the family that
+    solved the problem reads that restatement. The same family reading other quantities is a
+    disagreement, refused; a restatement no family of ours reads, or reads as another kind of
+    problem, cannot be held against ours and leaves the two built-in readings standing."""
+    family = reply["family"]
+    text = normalise(restated) if isinstance(restated, str) else ""
+    theirs = None
+    if text.strip() and len(text) <= MAX_PROBLEM and not odd_chars(text):
+        handler = route(text)
+        try:
+            theirs = handler(text) if handler is not None else None
+        except Timeout:
+            raise
+        except Exception:  # Unsupported among them: a restatement we cannot read
+            theirs = None
+    if theirs is None or theirs.get("family") != family or theirs.get("reading") is None or first is None:
+        reply["model_reading"] = "not_comparable"
+        return reply
+    if not agree(family, first, theirs["reading"]):
+        return unsupported("I read that problem one way and the helper model read it another (as \"%s\"), so I "
+                           "won't guess an answer. Phrase it like %s." % (restated.strip()[:120], PHRASE[family]))
+    reply["model_reading"] = "agrees"
+    reply["readings"] = 3
+    return reply
+
+
+def solve_problem(problem, context=""):
     if not isinstance(problem, str) or not problem.strip():
         return unsupported(HELP)
     if len(problem) > MAX_PROBLEM:

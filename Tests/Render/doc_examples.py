@@ -9,6 +9,9 @@
 #   python Tests/Render/doc_examples.py --runner --baseline-from OUT.json  # plain manim's results from an earlier --out
 #   python Tests/Render/doc_examples.py --baseline-from OUT.json --runner-from OUT.json  # counts only
 #   python Tests/Render/doc_examples.py --runner --checker OLD_checker.py --runner-source OLD_runner.py  # as it was
+#   python Tests/Render/doc_examples.py --baseline --runner --strict            # fails unless mathreel renders
+#                                                                  # every example plain manim renders
+#   python Tests/Render/doc_examples.py --baseline --runner --strict --sample 8  # the same on 8 of them (make test)
 #   options: -j N (renders at once, default 2), --timeout S (each, default 180),
 #            --checker FILE (another checker.py, e.g. the one before a change),
 #            --only NAME[,NAME] (those examples), --out FILE (the full results as JSON)
@@ -212,6 +215,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=180)
     ap.add_argument("--checker", default=CHECKER)
     ap.add_argument("--only", default="")
+    ap.add_argument("--sample", type=int, default=0, help="N examples spread evenly over the sorted names")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when an example plain manim renders is not rendered by mathreel")
     ap.add_argument("--out", default="")
     ap.add_argument("--baseline-from", default="", help="the plain manim results of an earlier --out, instead of rendering")
     ap.add_argument("--runner-from", default="", help="the runner results of an earlier --out, instead of rendering")
@@ -223,6 +228,8 @@ def main():
     if a.only:
         wanted = set(a.only.split(","))
         examples = [e for e in examples if e["name"] in wanted]
+    if a.sample:
+        examples = spread(examples, a.sample)
     if a.json:
         print(json.dumps([{k: e[k] for k in ("name", "scene", "code", "source")} for e in examples], indent=1))
         return
@@ -256,13 +263,33 @@ def main():
                 e["runner"] = res
                 print("  runner %-4s %5.1fs %-40s %s" % ("ok" if res["ok"] else "FAIL", res["s"], e["name"], res["why"] or ""),
                       flush=True)
-    summarize(examples)
+    missed = summarize(examples)
     if a.out:
         with open(a.out, "w") as f:
             json.dump(examples, f, indent=1)
+    if a.strict and missed:
+        sys.exit("%d example(s) plain manim renders and mathreel does not: %s" % (len(missed), ", ".join(missed)))
+
+
+# The examples mathreel refuses on purpose, and why (AnySceneTests holds the same list).
+REFUSED = {"ColorsOverview": "a computed getattr, which could reach any attribute by a name made at run time",
+           "RateFuncExample": "__dict__, Python's internals",
+           "LabeledCountryExample": "a web request (renders have no network)"}
+
+
+def spread(examples, n):
+    """n examples at even steps through the sorted names: the same ones on every machine with
+    the same Manim, and across the whole documentation rather than one module."""
+    ordered = sorted(examples, key=lambda e: e["name"])
+    if n >= len(ordered):
+        return ordered
+    return [ordered[(i * len(ordered)) // n] for i in range(n)]
 
 
 def summarize(examples):
+    """Prints the counts; returns the names plain manim renders and mathreel does not (refused
+    by the check or failed in the runner), when both were run."""
+    missed = []
     total = len(examples)
     accepted = [e for e in examples if e["check"]["valid"]]
     print("\n%d examples; the checker accepts %d" % (total, len(accepted)))
@@ -288,6 +315,8 @@ def summarize(examples):
             if not e["check"]["valid"]:
                 print("  renders, refused  %-40s %s%s" % (e["name"], e["check"]["errors"][0][:160],
                                                         "  [needs %s]" % ", ".join(e["needs"]) if e["needs"] else ""))
+                if e["name"] not in REFUSED:
+                    missed.append(e["name"])
     if any("runner" in e for e in examples):
         ran = [e for e in examples if "runner" in e]
         print("mathreel's runner renders %d of %d accepted" % (sum(e["runner"]["ok"] for e in ran), len(ran)))
@@ -304,11 +333,13 @@ def summarize(examples):
                                                              for x in e["runner"]["layout"][:3])
                                        + (" ... (%d)" % len(e["runner"]["layout"]) if len(e["runner"]["layout"]) > 3 else "")))
         if any("manim" in e for e in ran):
-            missed = [e["name"] for e in ran if e.get("manim", {}).get("ok") and not e["runner"]["ok"]]
-            print("manim renders but mathreel's runner does not: %d %s" % (len(missed), missed))
+            failed = [e["name"] for e in ran if e.get("manim", {}).get("ok") and not e["runner"]["ok"]]
+            print("manim renders but mathreel's runner does not: %d %s" % (len(failed), failed))
+            missed += failed
     for e in examples:
         if e["needs"]:
             print("  needs %-40s %s" % (", ".join(e["needs"]), e["name"]))
+    return missed
 
 
 if __name__ == "__main__":

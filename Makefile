@@ -112,6 +112,8 @@ test: setup setup-browser
 	$(BROWSER_VENV)/bin/python -m pyflakes $$(git ls-files '*.py' ':!:Services/Codegen/Library/prompt/*' ':!:Services/Codegen/Library/offline_edit.py' 2>/dev/null || find . -name '*.py' -not -path './.*' -not -path '*/prompt/*' -not -name offline_edit.py)
 	$(SYSTEM_PYTHON) scripts/check_imports.py .
 	$(VENV)/bin/python Tests/Render/test_checker.py
+	$(VENV)/bin/python Tests/Render/test_runner.py
+	$(VENV)/bin/python Tests/Render/check_voice.py
 	@# Any scene Manim renders, mathreel renders: 40 of the installed Manim's documentation
 	@# examples, spread over them all, by plain manim -ql and by mathreel's sandboxed runner
 	@# (about a minute; `make test-docs` renders every one, about 15 minutes).

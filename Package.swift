@@ -59,6 +59,9 @@ let package = Package(
         // The render sandbox (bubblewrap, seccomp, limits) and its runner: render's, and the doctor's checks of it.
         .target(name: "MathreelSandbox", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", "MathreelDaemon"], path: "Shared/Sandbox",
                 resources: [.embedInCode("runner.py")], swiftSettings: swiftSettings),
+        // Speech (speak.py in the sandbox), the narration track and the captions: render's, and the doctor's checks of the engines.
+        .target(name: "MathreelVoice", dependencies: ["MathreelCore", "MathreelSystem", "MathreelDaemon", "MathreelSandbox"], path: "Shared/Voice",
+                resources: [.embedInCode("speak.py")], swiftSettings: swiftSettings),
         // The code-writing providers' adapters, failures and breakers: codegen's, and the doctor's report of them.
         .target(name: "MathreelProviders", dependencies: ["MathreelCore", "MathreelSystem", "MathreelHTTP"], path: "Shared/Providers", swiftSettings: swiftSettings),
         // The offline solver: the `solver` Python package (one module per family, one scene template) as a warm worker.
@@ -76,7 +79,7 @@ let package = Package(
                 path: "Services/Janitor/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-janitor", dependencies: daemonMain + ["JanitorService"], path: "Services/Janitor/Main", swiftSettings: swiftSettings),
         .target(name: "RenderService", dependencies: ["CMathreel", "MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck",
-                                                      "MathreelSandbox", logging],
+                                                      "MathreelSandbox", "MathreelVoice", logging],
                 path: "Services/Render/Library", resources: [.embedInCode("slate.py")], swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel-render", dependencies: daemonMain + ["RenderService"], path: "Services/Render/Main", swiftSettings: swiftSettings),
         .target(name: "CodegenService", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelHTTP",
@@ -122,6 +125,8 @@ let package = Package(
         .testTarget(name: "DeliverTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelHTTP", "MathreelChat", "DeliverService",
                                                          "TestSupport"],
                     path: "Tests/DeliverTests", swiftSettings: swiftSettings),
+        .testTarget(name: "VoiceTests", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSandbox", "MathreelVoice", "TestSupport"],
+                    path: "Tests/VoiceTests", swiftSettings: swiftSettings),
         .testTarget(name: "SystemTests", dependencies: ["MathreelDaemon", "TestSupport"], path: "Tests/SystemTests", swiftSettings: swiftSettings),
     ]
 )

@@ -3,6 +3,7 @@
 
 public struct ConfigError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// The README's lifetimes: each in seconds.

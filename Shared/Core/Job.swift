@@ -92,6 +92,8 @@ public struct Job: Sendable, Equatable {
     /// Whether a scene was replaced by its slate (`plan.scenes[n].error` says why).
     public var degraded: Bool
     public var plan: LessonPlan?
+    /// How render narrated the lesson (SPEC §9), when it did.
+    public var narration: NarrationRecord?
     /// Top-level fields this version does not know, written back as they came.
     public var extra: JSONObject
 
@@ -104,6 +106,7 @@ public struct Job: Sendable, Equatable {
         self.next = nil; self.attempts = [:]; self.crashes = [:]; self.history = []
         self.codegen = nil; self.render = nil; self.delivery = nil; self.error = nil; self.extra = [:]
         self.version = 1; self.parentID = nil; self.stage = nil; self.stages = []; self.degraded = false; self.plan = nil
+        self.narration = nil
     }
 
     /// Moves the job to a status, sets its progress and appends the history entry.
@@ -157,6 +160,7 @@ extension Job {
         }
         if degraded { o["degraded"] = .bool(true) }
         if let plan { o["plan"] = plan.json }
+        if let r = narration { o["narration"] = .object(r.json) }
         if let e = error {
             o["error"] = .object(["stage": .string(e.stage), "code": .string(e.code), "message": .string(e.message)])
         } else {

@@ -123,7 +123,7 @@ private struct FieldReader {
         let known: Set<String> = ["schema", "id", "created_at", "kind", "problem", "code", "options", "origin",
                                   "status", "progress", "next", "attempts", "crashes", "history",
                                   "codegen", "render", "delivery", "error",
-                                  "version", "parent_id", "stage", "stages", "degraded", "plan",
+                                  "version", "parent_id", "stage", "stages", "degraded", "plan", "narration",
                                   // The worker loop's mark of a suspect's solo turn (Recovery): dropped on every write.
                                   "alone"]
         if let s = present("schema", in: o), s.intValue != Job.schema {
@@ -268,6 +268,7 @@ private struct FieldReader {
         let codegen = section("codegen", in: o, as: CodegenRecord.self)
         let render = section("render", in: o, as: RenderRecord.self)
         let delivery = section("delivery", in: o, as: DeliveryRecord.self)
+        let narration = section("narration", in: o, as: NarrationRecord.self)
         // A lesson's own fields: the stages write them, like their records.
         let version = present("version", in: o).map { v -> Int in
             if let i = Job.count(v), i >= 1 { return i }
@@ -313,6 +314,7 @@ private struct FieldReader {
             job.stages = stages
             job.degraded = degraded
             job.plan = plan
+            job.narration = narration
         }
         job.extra = o.filter { !known.contains($0.key) }
         return job

@@ -80,6 +80,9 @@ public struct PlannedScene: Sendable, Equatable {
     public var edit: String?
     /// What its render's layout check found (`[{at_s, kind, what, with}]`).
     public var layout: [JSONValue] = []
+    /// When each narration sentence began, in seconds from the scene's start, as its render
+    /// recorded it (`narration_at`; empty for a silent scene). The captions are made from it.
+    public var narrationAt: [Double] = []
     public var unknown: JSONObject = [:]
 
     public init(n: Int, title: String, goal: String = "", narration: [String] = [], status: SceneStatus = .queued,
@@ -90,7 +93,7 @@ public struct PlannedScene: Sendable, Equatable {
     }
 
     static let known: Set<String> = ["n", "title", "goal", "narration", "status", "version", "code", "scene", "start_frame",
-                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "cache_hit", "slate", "edit", "layout"]
+                                     "end_frame", "duration_frames", "error", "renders", "repairs", "attempts", "cache_hit", "slate", "edit", "layout", "narration_at"]
 
     /// Reads one scene; nil with the reason in `problems` when a known field is wrong.
     init?(_ v: JSONValue, index: Int, problems: inout [String]) {
@@ -119,6 +122,9 @@ public struct PlannedScene: Sendable, Equatable {
         if case .bool(true)? = o["cache_hit"] { cacheHit = true }
         edit = o["edit"]?.stringValue
         layout = o["layout"]?.arrayValue ?? []
+        // All or none: one bad time would shift every caption after it.
+        let at = (o["narration_at"]?.arrayValue ?? []).map { $0.doubleValue.flatMap { $0.isFinite && $0 >= 0 && $0 < 3_600 ? $0 : nil } }
+        narrationAt = at.contains(nil) ? [] : at.compactMap { $0 }
         unknown = o.filter { !PlannedScene.known.contains($0.key) }
     }
 
@@ -137,6 +143,7 @@ public struct PlannedScene: Sendable, Equatable {
         o["cache_hit"] = .bool(cacheHit)
         if let edit { o["edit"] = .string(edit) }
         if !layout.isEmpty { o["layout"] = .array(layout) }
+        if !narrationAt.isEmpty { o["narration_at"] = .array(narrationAt.map(JSONValue.double)) }
         return .object(o)
     }
 }

@@ -277,3 +277,32 @@ extension Job {
     public var linkURL: String? { delivery?.url }
     public var linkExpiresAt: String? { delivery?.expiresAt }
 }
+
+/// How a lesson was narrated (`narration`, render's record): the voice that spoke it, in
+/// which language, how long the speech lasts, and a note when it is not what was asked.
+public struct NarrationRecord: StageRecord {
+    public var json: JSONObject
+    public init(json: JSONObject = [:]) { self.json = json }
+    public static let fields: [(String, RecordField)] = [
+        ("engine", .text), ("voice", .text), ("language", .text), ("duration_s", .number), ("sentences", .count),
+        ("cached", .count), ("speak_s", .number), ("note", .text), ("tried", .list),
+    ]
+
+    public var engine: String? { get { text("engine") } set { put("engine", newValue.map(JSONValue.string)) } }
+    public var voice: String? { get { text("voice") } set { put("voice", newValue.map(JSONValue.string)) } }
+    /// The language spoken (English when the one asked for has no installed voice: `note` says so).
+    public var language: String? { get { text("language") } set { put("language", newValue.map(JSONValue.string)) } }
+    /// Seconds of speech in the lesson.
+    public var durationS: Double? { get { number("duration_s") } set { put("duration_s", newValue.map(JSONValue.double)) } }
+    public var sentences: Int { get { Job.counter(json["sentences"]) } set { put("sentences", .int(Int64(newValue))) } }
+    /// Sentences served from the speech cache.
+    public var cached: Int { get { Job.counter(json["cached"]) } set { put("cached", .int(Int64(newValue))) } }
+    /// Wall seconds spent speaking (0 when every sentence was cached).
+    public var speakS: Double? { get { number("speak_s") } set { put("speak_s", newValue.map(JSONValue.double)) } }
+    public var note: String? { get { text("note") } set { put("note", newValue.map(JSONValue.string)) } }
+    /// Engines that failed before this one, with why (`["piper: ..."]`).
+    public var tried: [String] {
+        get { json["tried"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        set { put("tried", newValue.isEmpty ? nil : .array(newValue.map(JSONValue.string))) }
+    }
+}

@@ -5,8 +5,12 @@
 # job per process: it exits after it. A scene that plays nothing becomes one
 # second of its final frame; after every play and wait the text on screen is
 # looked at for layout defects (off the frame, text on text), reported as
-# "layout". Embedded in mathreel-render at build time; Sandbox.swift starts it.
-import json, os, shutil, sys, time, traceback
+# "layout". A narrated scene gets its sentences' measured lengths as data:
+# `with self.voiceover(text) as tracker:` plays its block over the sentence
+# (tracker.duration) and waits out the rest, and the time each sentence began
+# is reported as "narration", so the captions come from the render. Embedded
+# in mathreel-render at build time; Sandbox.swift starts it.
+import contextlib, json, os, shutil, sys, time, traceback
 
 t0 = time.time()
 from manim import tempconfig  # the warm import: all of Manim, before any job
@@ -180,6 +184,71 @@ def describe(m):
     return "%s '%s'" % (type(m).__name__, w[:40] + ("..." if len(w) > 40 else "")) if w else type(m).__name__
 
 
+GAP_S = 0.25  # between sentences the scene did not place itself
+
+
+class Tracker:
+    """What `with self.voiceover(text) as tracker:` gives, as manim-voiceover's does."""
+
+    def __init__(self, scene, start, duration):
+        self.scene, self.start, self.duration = scene, start, duration
+
+    def get_remaining_duration(self, buff=0.0):
+        return max(0.0, self.start + self.duration - float(self.scene.renderer.time) + buff)
+
+
+class Narration:
+    """This scene's sentences and their lengths; when each began."""
+
+    def __init__(self, items):
+        self.items = []
+        for it in items if isinstance(items, list) else []:
+            d = float(it.get("duration_s") or 0) if isinstance(it, dict) else 0.0
+            self.items.append((" ".join(str(it.get("text", "")).split()) if isinstance(it, dict) else "", max(0.0, min(d, 120.0))))
+        self.at = [None] * len(self.items)
+
+    def find(self, text):
+        """The sentence a block speaks: the first unspoken one with its text, else the next unspoken one."""
+        if isinstance(text, str):
+            key = " ".join(text.split())
+            for i, (t, _) in enumerate(self.items):
+                if self.at[i] is None and t == key:
+                    return i
+        return next((i for i, a in enumerate(self.at) if a is None), None)
+
+    def method(self, scene):
+        @contextlib.contextmanager
+        def voiceover(text=None, **kwargs):
+            i = self.find(text)
+            start = float(scene.renderer.time)
+            if i is None:  # more blocks than sentences: silent, as long as its words would take
+                duration = len(str(text or "").split()) / 2.5
+            else:
+                duration = self.items[i][1]
+                self.at[i] = start
+            yield Tracker(scene, start, duration)
+            # Waits are whole frames: wait until the sentence is over, never less.
+            frame = 1.0 / float(_m.config.frame_rate)
+            for _ in range(3):
+                left = start + duration - float(scene.renderer.time)
+                if left <= 1e-3:
+                    break
+                scene.wait(max(left, frame))
+        return voiceover
+
+    def place_rest(self, now):
+        """Sentences no block spoke: one after another from the start of a scene that placed
+        none (its animations run under them), else after the last block. Returns their end."""
+        t = 0.0 if all(a is None for a in self.at) else now
+        end = max([a + d for a, (_, d) in zip(self.at, self.items) if a is not None] + [0.0])
+        for i, (_, d) in enumerate(self.items):
+            if self.at[i] is None:
+                self.at[i] = t
+                t += d + GAP_S
+                end = max(end, self.at[i] + d)
+        return end
+
+
 def main():
     line = sys.stdin.readline()
     if not line:
@@ -209,13 +278,16 @@ def main():
         with tempconfig(settings):
             spec.loader.exec_module(module)
             scene = getattr(module, job["scene"])()
-            watch(scene, layout)
+            narration = Narration(job.get("narration") or [])
+            scene.voiceover = narration.method(scene)
+            watch(scene, layout, narration)
             scene.render()
             produced = str(scene.renderer.file_writer.movie_file_path)
         ext = ".webm" if fmt == "webm" else ".mp4"
         with open(produced, "rb") as src, os.fdopen(3, "wb", closefd=False) as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         report(ok=True, file="video" + ext, render_s=round(time.time() - started, 3), layout=layout.entries,
+               narration=[round(a, 4) for a in narration.at],
                layout_more=layout.more, layout_errors=layout.errors, layout_s=round(layout.spent, 4))
         os._exit(0)  # the video and the report are out: skip the interpreter's slow teardown
     except BaseException as e:  # noqa: everything is reported, including SystemExit from the scene
@@ -228,9 +300,9 @@ def main():
         os._exit(1)
 
 
-def watch(scene, layout):
-    """The layout check after every play and wait (both go through the renderer's play), and
-    a still scene's one second of its final frame."""
+def watch(scene, layout, narration):
+    """The layout check after every play and wait (both go through the renderer's play), a
+    still scene's one second of its final frame, and the time its narration still needs."""
     renderer = scene.renderer
     own_play, own_tear_down = renderer.play, scene.tear_down
 
@@ -240,6 +312,7 @@ def watch(scene, layout):
 
     def tear_down():
         own_tear_down()
+        end = narration.place_rest(float(renderer.time))
         if renderer.num_plays == 0:
             # Manim saves a still scene's final frame as a PNG (all its mobjects drawn in order,
             # no updater run): that very frame, held for a second, is the video.
@@ -252,9 +325,15 @@ def watch(scene, layout):
 
             renderer.freeze_current_frame = freeze
             try:
-                scene.wait(1, frozen_frame=True)
+                scene.wait(max(1.0, end), frozen_frame=True)
             finally:
                 renderer.freeze_current_frame = own_freeze
+        else:
+            frame = 1.0 / float(_m.config.frame_rate)
+            for _ in range(3):
+                if end - float(renderer.time) <= 1e-3:
+                    break
+                scene.wait(max(end - float(renderer.time), frame))
 
     renderer.play, scene.tear_down = play, tear_down
 

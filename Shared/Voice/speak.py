@@ -56,7 +56,21 @@ def speak_piper(voice, sentences, rate):
     return sr, out
 
 
+def espeak_voices():
+    """The names espeak-ng knows a voice by: its language, its name, its file (lowercased)."""
+    r = subprocess.run(["/usr/bin/espeak-ng", "--voices"], capture_output=True, text=True, timeout=30)
+    names = set()
+    for line in r.stdout.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 5:
+            names.update(c.lower() for c in (cols[1], cols[3], cols[4], cols[4].rsplit("/", 1)[-1]))
+    return names
+
+
 def speak_espeak(voice, sentences, rate):
+    # espeak-ng speaks an unknown voice in its default one, with no error: refuse it here.
+    if voice.lower() not in espeak_voices():
+        raise LookupError("no espeak-ng voice %r is installed (`espeak-ng --voices` lists them)" % voice)
     out, sr = [], 22050
     for s in sentences:
         r = subprocess.run(["/usr/bin/espeak-ng", "-v", voice, "-s", str(int(165 * rate)), "--stdout", "--", s],

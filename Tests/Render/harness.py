@@ -36,10 +36,10 @@ def bwrap():
                   "--chdir", "/job"]
 
 
-def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4", sandbox=False, runner=RUNNER):
+def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4", sandbox=False, runner=RUNNER, narration=None):
     """(report, timed_out): the runner's report, with "bytes" (what reached descriptor 3)
     added; `keep`: a path to copy the video to; `sandbox`: inside bubblewrap (bwrap()),
-    with the real /job and no test root."""
+    with the real /job and no test root; `narration`: the job's [{text, duration_s}]."""
     with open(runner, encoding="utf-8") as f:
         src = f.read()
     with tempfile.TemporaryDirectory(prefix="mr-runner-") as root, tempfile.TemporaryFile() as video:
@@ -51,7 +51,10 @@ def render(code, scene, quality="low", timeout=300, nice=0, keep=None, fmt="mp4"
             ["nice", "-n", str(nice)] if nice else []) + (bwrap() if sandbox else []) + [PYTHON, "-I", "-B", "-c", src]
         if sandbox:
             env = {}
-        job = json.dumps({"code": code, "scene": scene, "quality": quality, "format": fmt, "threads": 1}) + "\n"
+        job = {"code": code, "scene": scene, "quality": quality, "format": fmt, "threads": 1}
+        if narration is not None:
+            job["narration"] = narration
+        job = json.dumps(job) + "\n"
         p = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, pass_fds=(fd,), text=True, start_new_session=True)
         try:

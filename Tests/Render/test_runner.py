@@ -20,7 +20,12 @@ HEAD = "from manim import *\n\n"
 
 
 def run(body, scene="S", **kw):
-    report, timed_out = harness.render(HEAD + body, scene, **kw)
+    with tempfile.TemporaryDirectory() as d:
+        keep = kw.pop("keep", None) or os.path.join(d, "v.mp4")
+        report, timed_out = harness.render(HEAD + body, scene, keep=keep, **kw)
+        if report and os.path.exists(keep):
+            with open(keep, "rb") as f:
+                report["video_bytes"] = f.read()
     assert not timed_out, "timed out"
     assert report and report["ok"], (report or {}).get("message") or report
     assert report["bytes"] > 0
@@ -268,6 +273,64 @@ def test_a_pile_of_text_stays_cheap():
     print("    pile of 500: layout check %.3f s for 10 looks, %d reported, %d more"
           % (r["layout_s"], len(r["layout"]), r["layout_more"]))
     assert len(r["layout"]) == 20 and r["layout_s"] / 10 < 0.25, r["layout_s"]
+
+
+# ------------------------------------------------------------------ narration
+
+SAID = [{"text": "First sentence.", "duration_s": 1.5}, {"text": "Second one.", "duration_s": 0.8}]
+
+
+def test_voiceover_blocks_follow_the_sentences():
+    # The first block's animation is shorter than its sentence, the second's longer: the scene
+    # waits out the first, and the second sentence starts where its block did.
+    r = run("class S(Scene):\n    def construct(self):\n"
+            "        with self.voiceover(text='First sentence.') as t:\n"
+            "            self.play(Create(Circle()), run_time=t.duration / 3)\n"
+            "        with self.voiceover('Second one.') as t:\n"
+            "            self.play(FadeIn(Square()), run_time=2.0)\n", narration=SAID)
+    # Times are whole frames (1/15 s at low quality): the second starts at the first frame after the first ends.
+    assert r["narration"][0] == 0.0 and 1.5 <= r["narration"][1] < 1.5 + 1 / 15 + 1e-3, r["narration"]
+    n, d = frames_of(r)
+    assert abs(d - (r["narration"][1] + 2.0)) < 0.1, d
+
+
+def test_blocks_match_by_text_then_order():
+    # The second sentence's block comes first; an unknown text takes the next unspoken one.
+    r = run("class S(Scene):\n    def construct(self):\n"
+            "        with self.voiceover('Second one.') as t:\n            self.wait(t.duration)\n"
+            "        with self.voiceover('something else') as t:\n            self.wait(t.get_remaining_duration())\n",
+            narration=SAID)
+    assert r["narration"] == [0.8, 0.0], r["narration"]
+
+
+def test_a_scene_without_blocks_is_narrated_from_its_start_and_waits_for_the_end():
+    r = run("class S(Scene):\n    def construct(self):\n        self.play(Create(Circle()), run_time=0.5)\n",
+            narration=SAID)
+    assert r["narration"] == [0.0, 1.75], r["narration"]
+    _, d = frames_of(r)
+    assert abs(d - 2.55) < 0.1, d
+
+
+def test_a_still_scene_holds_its_frame_for_the_narration():
+    r = run("class S(Scene):\n    def construct(self):\n        self.add(Circle())\n", narration=SAID)
+    assert r["narration"] == [0.0, 1.75], r["narration"]
+    _, d = frames_of(r)
+    assert abs(d - 2.55) < 0.1, d
+
+
+def test_hostile_narration_data_is_bounded():
+    r = run("class S(Scene):\n    def construct(self):\n        self.wait(0.2)\n",
+            narration=[{"text": 5, "duration_s": -3}, "nonsense", {"duration_s": 1e9}])
+    assert r["narration"] == [0.0, 0.25, 0.5], r["narration"]
+    _, d = frames_of(r)
+    assert d < 121.5, d
+
+
+def frames_of(report):
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+        f.write(report["video_bytes"])
+        f.flush()
+        return frames(f.name)
 
 
 def main():

@@ -80,7 +80,7 @@ def test_still_frame_is_manims_own():
         "    s = ns['S'](); s.render(); png = str(s.renderer.file_writer.final_file_path)\n"
         "with tempconfig({'quality': 'low_quality', 'media_dir': d + '/mp4', 'format': 'mp4', 'disable_caching': True,\n"
         "                 'output_file': 'video', 'verbosity': 'ERROR', 'progress_bar': 'none'}):\n"
-        "    s = ns['S'](); runner.watch(s, runner.Layout())\n"
+        "    s = ns['S'](); runner.watch(s, runner.Layout(), runner.Narration([]))\n"
         "    written = []\n"
         "    own = s.renderer.file_writer.write_frame\n"
         "    def keep(frame, repeat=1):\n"

@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(name: "mathreel-deliver", dependencies: daemonMain + ["DeliverService"], path: "Services/Deliver/Main", swiftSettings: swiftSettings),
 
         // The `mathreel` command.
-        .target(name: "MathreelCommand", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelSandbox", "MathreelProviders", "MathreelSolver",
+        .target(name: "MathreelCommand", dependencies: ["MathreelCore", "MathreelSystem", "MathreelSpool", "MathreelDaemon", "MathreelCheck", "MathreelSandbox", "MathreelProviders", "MathreelSolver", "MathreelVoice",
                                                         logging, signals, arguments],
                 path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "mathreel", dependencies: ["MathreelCommand"], path: "Services/CLI/Main", swiftSettings: swiftSettings),

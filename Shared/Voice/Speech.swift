@@ -183,6 +183,18 @@ public struct Speaker: Sendable {
         return .failure(SpeechFailures(all: tried))
     }
 
+    /// How long `voice` takes to say one short sentence, uncached (the doctor's check): the
+    /// speech's seconds and the wall seconds spent.
+    public func probe(_ voice: Voice) async throws -> Result<(speech: Double, wall: Double), SpeechFailure> {
+        let started = ContinuousClock.now
+        switch try await run(["Two plus two makes four."], voice: voice) {
+        case .failure(let f): return .failure(f)
+        case .success(let waves):
+            let wall = ContinuousClock.now - started
+            return .success((waves.reduce(0) { $0 + $1.seconds }, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18))
+        }
+    }
+
     /// One sandbox of speak.py for these sentences: their clips, checked.
     func run(_ sentences: [String], voice: Voice) async throws -> Result<[Wave], SpeechFailure> {
         let files = try sentences.map { _ in try sandbox.outputFile() }

@@ -11,7 +11,7 @@ import Testing
         let f = try CLIFixture()
         let r = try await f.run("doctor", timeout: 90)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        for name in ["config", "manim", "ffmpeg", "latex", "dvisvgm", "bwrap", "sandbox", "solver", "providers", "spool", "inotify", "disk"] {
+        for name in ["config", "manim", "ffmpeg", "latex", "dvisvgm", "bwrap", "sandbox", "voice", "solver", "providers", "spool", "inotify", "disk"] {
             #expect(lines.contains { l in ["ok   ", "warn ", "FAIL "].contains { l.hasPrefix($0 + name + ": ") } }, "no \(name) line in:\n\(r.stdout)")
         }
         #expect(lines.contains { $0.hasPrefix("ok   spool: \(f.dir.spool): every directory exists") })
@@ -21,6 +21,18 @@ import Testing
         for (i, line) in lines.enumerated() where line.hasPrefix("FAIL ") {
             #expect(i + 1 < lines.count && lines[i + 1].hasPrefix("     fix: "), "no fix after: \(line)")
         }
+    }
+
+    @Test func aSpeechChainWithNoEngineThatSpeaksFails() async throws {
+        let f = try CLIFixture()
+        var env = f.environment
+        env["MATHREEL_TTS"] = "espeak"
+        env["MATHREEL_VOICE"] = "espeak:no-such-voice"
+        let r = try await runCommand(Binaries.path("mathreel"), ["doctor"], environment: env, timeout: 90)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        // The operator's voice is refused by name; the engine's own English voice still speaks.
+        let line = try #require(lines.first { $0.contains(" voice: ") }, "\(r.stdout)")
+        #expect(line.hasPrefix("warn voice: spoke: espeak:en-us") && line.contains("no espeak-ng voice 'no-such-voice'"), "\(line)")
     }
 
     @Test func failsOnAMissingSpool() async throws {

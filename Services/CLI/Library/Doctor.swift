@@ -10,13 +10,14 @@ import MathreelProviders
 import MathreelSandbox
 import MathreelSolver
 import MathreelSpool
+import MathreelVoice
 #if canImport(Glibc)
 import Glibc
 #endif
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check manim, ffmpeg, LaTeX, bwrap, the spool and the inotify limits, and say how to fix what is missing.")
+        abstract: "Check manim, ffmpeg, LaTeX, bwrap, the speech engines, the spool and the inotify limits, and say how to fix what is missing.")
 
     @OptionGroup var daemon: DaemonOptions
 
@@ -57,6 +58,9 @@ struct Doctor: AsyncParsableCommand {
             print(c)
             checks.append(c)
         }
+        let v = await voice(config)
+        print(v)
+        checks.append(v)
         let p = await providers(config)
         print(p)
         checks.append(p)
@@ -143,6 +147,28 @@ struct Doctor: AsyncParsableCommand {
             return .fail("sandbox", refusal, fix: "follow the sentence above, then run `mathreel doctor` again")
         }
         return .ok("sandbox", "renders run as \(who) with no network, a cleared environment and at most \(sandbox.limits.processes) processes; Manim imports inside")
+    }
+
+    /// Each speech engine of MATHREEL_TTS says a sentence in English in the render sandbox.
+    func voice(_ config: Config) async -> Check {
+        let settings: SpeechSettings
+        do { settings = try SpeechSettings(environment: config.environment) } catch {
+            return .fail("voice", "\(error)", fix: "correct MATHREEL_TTS or MATHREEL_VOICE")
+        }
+        let speaker = Speaker(sandbox: Sandbox(python: config.python), state: config.state)
+        var said: [String] = [], failed: [String] = []
+        for v in settings.voices(language: "en", asked: nil).voices {
+            do {
+                switch try await speaker.probe(v) {
+                case .success(let t): said.append("\(v) (\(String(format: "%.1f", t.speech)) s of speech in \(String(format: "%.1f", t.wall)) s)")
+                case .failure(let f): failed.append(f.description)
+                }
+            } catch { failed.append("\(v): \(error)") }
+        }
+        let fix = "make setup (it installs espeak-ng, piper-tts and the Joe voice), or set MATHREEL_TTS to the engines you have"
+        if said.isEmpty { return .fail("voice", "no speech engine spoke: \(failed.joined(separator: "; "))", fix: fix) }
+        if !failed.isEmpty { return .warn("voice", "spoke: \(said.joined(separator: ", ")); failed: \(failed.joined(separator: "; "))", fix: fix) }
+        return .ok("voice", "spoke, with no network: \(said.joined(separator: ", "))")
     }
 
     /// The offline solver, as codegen runs it: a known problem and its answer.

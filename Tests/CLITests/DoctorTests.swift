@@ -23,7 +23,7 @@ import Testing
         }
     }
 
-    @Test func aSpeechChainWithNoEngineThatSpeaksFails() async throws {
+    @Test func anOperatorsVoiceTheEngineLacksIsNamedAndItsDefaultSpeaks() async throws {
         let f = try CLIFixture()
         var env = f.environment
         env["MATHREEL_TTS"] = "espeak"

@@ -394,6 +394,14 @@ public struct Sandbox: Sendable {
         }
     }
 
+    /// The verdict a sandboxed script printed last: its last JSON line with an `ok` field.
+    public static func report(in output: String) -> JSONObject? {
+        for text in output.split(separator: "\n").reversed() where text.hasPrefix("{") {
+            if case .object(let o)? = try? JSONValue.parse(Array(text.utf8)), o["ok"] != nil { return o }
+        }
+        return nil
+    }
+
     /// Runs `program` in the sandbox with `files` as descriptors 3, 4, ... and `input` on
     /// stdin; returns how it ended, whether the wall clock ran out, and its output's tail.
     public func execute(_ program: [String], files: [ScratchFile] = [], input: [UInt8] = [], wallSeconds: Double) async throws -> (Termination, Bool, String) {
@@ -478,10 +486,7 @@ public final class SandboxWorker: @unchecked Sendable {
         }
         let (end, timedOut) = await child.wait(orKillAfter: limits.wallSeconds)
         let tail = String(decoding: output.tail(limit: limits.outputCap), as: UTF8.self)
-        var report: JSONObject?
-        for text in tail.split(separator: "\n").reversed() where text.hasPrefix("{") {
-            if case .object(let o)? = try? JSONValue.parse(Array(text.utf8)), o["ok"] != nil { report = o; break }
-        }
+        let report = Sandbox.report(in: tail)
         // Ended before its first line (the import, before it reads the job): the sandbox or
         // Python never came up (a task limit, a broken environment). Not the scene's doing,
         // so no verdict on it: the job is tried again.

@@ -203,8 +203,10 @@ class Narration:
     def __init__(self, items):
         self.items = []
         for it in items if isinstance(items, list) else []:
-            d = float(it.get("duration_s") or 0) if isinstance(it, dict) else 0.0
-            self.items.append((" ".join(str(it.get("text", "")).split()) if isinstance(it, dict) else "", max(0.0, min(d, 120.0))))
+            it = it if isinstance(it, dict) else {}
+            d = it.get("duration_s")
+            d = float(d) if isinstance(d, (int, float)) and d == d else 0.0  # d == d: not NaN
+            self.items.append((" ".join(str(it.get("text", "")).split()), max(0.0, min(d, 120.0))))
         self.at = [None] * len(self.items)
 
     def find(self, text):
@@ -227,13 +229,7 @@ class Narration:
                 duration = self.items[i][1]
                 self.at[i] = start
             yield Tracker(scene, start, duration)
-            # Waits are whole frames: wait until the sentence is over, never less.
-            frame = 1.0 / float(_m.config.frame_rate)
-            for _ in range(3):
-                left = start + duration - float(scene.renderer.time)
-                if left <= 1e-3:
-                    break
-                scene.wait(max(left, frame))
+            wait_until(scene, start + duration)
         return voiceover
 
     def place_rest(self, now):
@@ -247,6 +243,16 @@ class Narration:
                 t += d + GAP_S
                 end = max(end, self.at[i] + d)
         return end
+
+
+def wait_until(scene, end, **kwargs):
+    """Waits until the scene's time reaches `end`, never less: waits are whole frames."""
+    frame = 1.0 / float(_m.config.frame_rate)
+    for _ in range(3):
+        left = end - float(scene.renderer.time)
+        if left <= 1e-3:
+            break
+        scene.wait(max(left, frame), **kwargs)
 
 
 def main():
@@ -329,11 +335,7 @@ def watch(scene, layout, narration):
             finally:
                 renderer.freeze_current_frame = own_freeze
         else:
-            frame = 1.0 / float(_m.config.frame_rate)
-            for _ in range(3):
-                if end - float(renderer.time) <= 1e-3:
-                    break
-                scene.wait(max(end - float(renderer.time), frame))
+            wait_until(scene, end)
 
     renderer.play, scene.tear_down = play, tear_down
 

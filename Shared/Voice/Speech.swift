@@ -4,7 +4,8 @@
 // lesson never changes voice mid-way. Each engine runs speak.py in the render sandbox
 // (no network, nothing of the state visible); the clips come back through descriptors
 // and are read as untrusted WAV. A sentence's clip is cached by its engine, voice and
-// text in <state>/speech-cache/, which the janitor sweeps like the render cache.
+// text in <state>/speech-cache/ (not swept yet: nothing but the doctor speaks so far,
+// and the doctor's probe bypasses the cache).
 import MathreelCore
 import MathreelDaemon
 import MathreelSandbox
@@ -27,15 +28,14 @@ public enum SpeechEngine: String, Sendable, CaseIterable {
         }
     }
 
+    /// An engine by its name in MATHREEL_TTS or MATHREEL_VOICE (`espeak-ng` is espeak).
+    init?(named name: String) { self.init(rawValue: name == "espeak-ng" ? "espeak" : name) }
+
     /// Whether a voice name is this engine's kind: Piper's are `xx_YY-name-quality`.
     func owns(_ voice: String) -> Bool {
         let piper = voice.split(separator: "-").count >= 3 && voice.contains("_")
         return self == .piper ? piper : !piper
     }
-}
-
-extension String {
-    var trimmedSpaces: String { String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
 }
 
 /// One voice of one engine.
@@ -55,19 +55,19 @@ public struct SpeechSettings: Sendable {
     public var voice: Voice?
 
     public init(environment env: [String: String]) throws(ConfigError) {
-        let raw = (env["MATHREEL_TTS"] ?? "").trimmedSpaces
+        let raw = (env["MATHREEL_TTS"] ?? "").trimmed()
         var chain: [SpeechEngine] = []
         for part in (raw.isEmpty ? "piper,espeak" : raw).split(separator: ",") {
-            let name = String(part).trimmedSpaces.lowercased()
-            guard let e = SpeechEngine(rawValue: name == "espeak-ng" ? "espeak" : name) else {
+            let name = String(part).trimmed().lowercased()
+            guard let e = SpeechEngine(named: name) else {
                 throw ConfigError(description: "MATHREEL_TTS: \(String(reflecting: name)) is not a speech engine; use a comma-separated list of \(SpeechEngine.allCases.map(\.rawValue).joined(separator: ", ")) (default piper,espeak)")
             }
             if !chain.contains(e) { chain.append(e) }
         }
         self.chain = chain
-        if let v = env["MATHREEL_VOICE"]?.trimmedSpaces, !v.isEmpty {
+        if let v = env["MATHREEL_VOICE"]?.trimmed(), !v.isEmpty {
             let parts = v.split(separator: ":", maxSplits: 1).map(String.init)
-            let engine = parts.count == 2 ? SpeechEngine(rawValue: parts[0] == "espeak-ng" ? "espeak" : parts[0]) : chain[0]
+            let engine = parts.count == 2 ? SpeechEngine(named: parts[0]) : chain[0]
             let name = parts.last ?? v
             guard let engine, Lesson.isVoiceName(name) else {
                 throw ConfigError(description: "MATHREEL_VOICE: \(String(reflecting: v)) must be `engine:voice` (piper:en_US-joe-medium, espeak:fr) or a voice of the first engine of MATHREEL_TTS")
@@ -187,11 +187,8 @@ public struct Speaker: Sendable {
     /// speech's seconds and the wall seconds spent.
     public func probe(_ voice: Voice) async throws -> Result<(speech: Double, wall: Double), SpeechFailure> {
         let started = ContinuousClock.now
-        switch try await run(["Two plus two makes four."], voice: voice) {
-        case .failure(let f): return .failure(f)
-        case .success(let waves):
-            let wall = ContinuousClock.now - started
-            return .success((waves.reduce(0) { $0 + $1.seconds }, Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18))
+        return try await run(["Two plus two makes four."], voice: voice).map { waves in
+            (waves.reduce(0) { $0 + $1.seconds }, (ContinuousClock.now - started).seconds)
         }
     }
 
@@ -205,11 +202,7 @@ public struct Speaker: Sendable {
                                                              input: input, wallSeconds: 60 + 10 * Double(sentences.count))
         func fail(_ why: String) -> Result<[Wave], SpeechFailure> { .failure(SpeechFailure(voice: voice, reason: why)) }
         if timedOut { return fail("it took too long") }
-        let reply = log.split(separator: "\n").reversed().lazy.compactMap { line -> JSONObject? in
-            guard line.hasPrefix("{"), case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["ok"] != nil else { return nil }
-            return o
-        }.first
-        guard let reply else { return fail("it ended (\(end)) without a reply: \(log.suffix(300))") }
+        guard let reply = Sandbox.report(in: log) else { return fail("it ended (\(end)) without a reply: \(log.suffix(300))") }
         guard reply["ok"] == .bool(true) else {
             return fail("\(reply["error"]?.stringValue ?? "error"): \(reply["message"]?.stringValue?.prefix(300) ?? "")")
         }

@@ -320,8 +320,8 @@ def test_a_still_scene_holds_its_frame_for_the_narration():
 
 def test_hostile_narration_data_is_bounded():
     r = run("class S(Scene):\n    def construct(self):\n        self.wait(0.2)\n",
-            narration=[{"text": 5, "duration_s": -3}, "nonsense", {"duration_s": 1e9}])
-    assert r["narration"] == [0.0, 0.25, 0.5], r["narration"]
+            narration=[{"text": 5, "duration_s": -3}, "nonsense", {"duration_s": 1e9}, {"duration_s": "x"}, {"duration_s": float("nan")}])
+    assert r["narration"] == [0.0, 0.25, 0.5, 120.75, 121.0], r["narration"]
     _, d = frames_of(r)
     assert d < 121.5, d
 
